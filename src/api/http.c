@@ -1,0 +1,295 @@
+/*
+ * http.c - libmicrohttpd glue. See http.h.
+ *
+ * libmicrohttpd parses HTTP and answers malformed requests with 400 itself;
+ * this file only gathers a request (raw URI, headers in order, body up to
+ * HTTP_BODY_MAX), calls the router, and queues its reply. The raw URI comes
+ * from the URI-log callback because presigned SigV4 needs the query string
+ * exactly as sent, which the parsed argument list no longer is.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+
+#define HTTP_MAX_HEADERS 128
+
+struct http {
+	struct MHD_Daemon *d;
+	struct api *api;
+	int fd;
+};
+
+struct req {
+	char *uri;
+	struct buf body;
+	bool started;
+	bool too_large;
+	struct timeval t0;
+};
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *rq = calloc(1, sizeof(*rq));
+
+	if (!rq)
+		return NULL;
+	rq->uri = strdup(uri ? uri : "/");
+	buf_init(&rq->body, HTTP_BODY_MAX);
+	gettimeofday(&rq->t0, NULL);
+	return rq;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *req_cls;
+
+	if (!rq)
+		return;
+	buf_free(&rq->body);
+	free(rq->uri);
+	free(rq);
+	*req_cls = NULL;
+}
+
+struct header_list {
+	struct sigv4_header v[HTTP_MAX_HEADERS];
+	size_t n;
+	bool overflow;
+};
+
+static enum MHD_Result
+on_header(void *cls, enum MHD_ValueKind kind, const char *key,
+	  const char *value)
+{
+	struct header_list *h = cls;
+
+	if (h->n == HTTP_MAX_HEADERS) {
+		h->overflow = true;
+		return MHD_NO;
+	}
+	h->v[h->n].name = key;
+	h->v[h->n].value = value ? value : "";
+	h->n++;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, struct api_reply *rep)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(rep->len, rep->body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		api_reply_free(rep);
+		return MHD_NO;
+	}
+	rep->body = NULL;	/* the response owns it now */
+	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
+	MHD_add_response_header(resp, "x-amzn-RequestId", rep->request_id);
+	MHD_add_response_header(resp, "Server", "ec2d");
+	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static long
+elapsed_us(const struct timeval *t0)
+{
+	struct timeval t1;
+
+	gettimeofday(&t1, NULL);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L +
+	       (t1.tv_usec - t0->tv_usec);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+	   const char *method, const char *version, const char *upload_data,
+	   size_t *upload_size, void **req_cls)
+{
+	struct http *h = cls;
+	struct req *rq = *req_cls;
+	struct header_list hl = { .n = 0 };
+	struct api_request ar;
+	struct api_reply rep;
+	char *query;
+	int status;
+
+	if (!rq)
+		return MHD_NO;
+	if (!rq->started) {
+		const char *cl = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		rq->started = true;
+		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+			rq->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!rq->too_large) {
+			buf_add(&rq->body, upload_data, *upload_size);
+			rq->too_large = buf_failed(&rq->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
+	if (rq->too_large || hl.overflow) {
+		struct err e;
+
+		err_set(&e, rq->too_large ? "RequestEntityTooLarge"
+					  : "InvalidParameterValue",
+			rq->too_large ? "The request body is larger than %u "
+					"bytes."
+				      : "The request has more than %u headers.",
+			rq->too_large ? HTTP_BODY_MAX : HTTP_MAX_HEADERS);
+		api_error_reply(&e, &rep);
+	} else {
+		query = strchr(rq->uri, '?');
+		if (query)
+			*query++ = '\0';
+		ar = (struct api_request){
+			.method = method,
+			.path = rq->uri,
+			.query = query ? query : "",
+			.headers = hl.v,
+			.nheaders = hl.n,
+			.body = rq->body.data ? rq->body.data : "",
+			.body_len = rq->body.len,
+		};
+		api_handle(h->api, &ar, &rep);
+	}
+	status = rep.status;
+	log_msg(rep.code[0] && status >= 500 ? LOG_WARN : LOG_INFO, "request",
+		"request_id=%s action=%s status=%d code=%s us=%ld",
+		rep.request_id, rep.action[0] ? rep.action : "-", status,
+		rep.code[0] ? rep.code : "-", elapsed_us(&rq->t0));
+	return send_reply(conn, &rep);
+}
+
+/* host:port or [v6]:port -> a bound, listening, non-blocking socket. */
+static int
+listen_on(const char *spec, int *ret_port, char *msg, size_t msgsize)
+{
+	char host[128], port[16];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = -1, one = 1, rc;
+	size_t hl;
+
+	if (!colon || colon == spec) {
+		snprintf(msg, msgsize, "%s: expected HOST:PORT", spec);
+		return -1;
+	}
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl > 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port)) {
+		snprintf(msg, msgsize, "%s: address too long", spec);
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc) {
+		snprintf(msg, msgsize, "%s: %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(msg, msgsize, "%s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	*ret_port = ntohs(ss.ss_family == AF_INET6
+				  ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				  : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+int
+http_start(const struct config *cfg, struct api *a, const char *cert_pem,
+	   const char *key_pem, struct http **ret, int *ret_port, char *msg,
+	   size_t msgsize)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		snprintf(msg, msgsize, "out of memory");
+		return -1;
+	}
+	h->api = a;
+	h->fd = listen_on(cfg->listen, ret_port, msg, msgsize);
+	if (h->fd < 0) {
+		free(h);
+		return -1;
+	}
+	if (cert_pem)
+		flags |= MHD_USE_TLS;
+	h->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_LISTEN_SOCKET, h->fd,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(msg, msgsize, "%s: the HTTP server did not start%s",
+			 cfg->listen, cert_pem ? " (check the TLS files)" : "");
+		close(h->fd);
+		free(h);
+		return -1;
+	}
+	*ret = h;
+	return 0;
+}
+
+void
+http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	close(h->fd);
+	free(h);
+}

@@ -1,0 +1,268 @@
+/*
+ * config.c - configuration defaults, file and flag parsing. See config.h.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+config_defaults(struct config *c)
+{
+	char msg[128];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/ec2d");
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8799");
+	snprintf(c->region, sizeof(c->region), "us-east-1");
+	config_set_zones(c, "us-east-1a,us-east-1b,us-east-1c", msg,
+			 sizeof(msg));
+	c->rate = 200;
+	c->burst = 400;
+	c->threads = 2;
+	c->max_connections = 1000;
+	snprintf(c->log_level, sizeof(c->log_level), "info");
+}
+
+/* "us-east-1" -> "use1", as AWS names zone ids (use1-az1). */
+static void
+region_short(const char *region, char *out, size_t size)
+{
+	static const struct {
+		const char *word, *abbr;
+	} words[] = {
+		{ "northeast", "ne" }, { "northwest", "nw" },
+		{ "southeast", "se" }, { "southwest", "sw" },
+		{ "north", "n" },      { "south", "s" },
+		{ "east", "e" },       { "west", "w" },
+		{ "central", "c" },
+	};
+	char copy[32], *save = NULL, *part;
+	size_t off = 0;
+	int i = 0;
+
+	snprintf(copy, sizeof(copy), "%s", region);
+	out[0] = '\0';
+	for (part = strtok_r(copy, "-", &save); part;
+	     part = strtok_r(NULL, "-", &save), i++) {
+		const char *abbr = part;
+
+		for (size_t w = 0; i == 1 && w < sizeof(words) / sizeof(*words);
+		     w++)
+			if (strcmp(part, words[w].word) == 0)
+				abbr = words[w].abbr;
+		off += (size_t)snprintf(out + off, off < size ? size - off : 0,
+					"%s", abbr);
+		if (off >= size)
+			break;
+	}
+}
+
+int
+config_set_zones(struct config *c, const char *list, char *msg,
+		 size_t msgsize)
+{
+	char copy[512], *save = NULL, *z, shortname[16];
+	size_t n = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", list) >= (int)sizeof(copy)) {
+		snprintf(msg, msgsize, "zone list too long");
+		return -1;
+	}
+	region_short(c->region, shortname, sizeof(shortname));
+	for (z = strtok_r(copy, ",", &save); z; z = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(z);
+
+		if (n == CONFIG_MAX_ZONES) {
+			snprintf(msg, msgsize, "at most %d zones",
+				 CONFIG_MAX_ZONES);
+			return -1;
+		}
+		if (len <= strlen(c->region) ||
+		    strncmp(z, c->region, strlen(c->region)) != 0 ||
+		    len >= sizeof(c->zones[n].name)) {
+			snprintf(msg, msgsize,
+				 "zone '%s' must be the region name (%s) "
+				 "followed by a letter", z, c->region);
+			return -1;
+		}
+		snprintf(c->zones[n].name, sizeof(c->zones[n].name), "%s", z);
+		snprintf(c->zones[n].id, sizeof(c->zones[n].id), "%s-az%zu",
+			 shortname, n + 1);
+		n++;
+	}
+	if (n == 0) {
+		snprintf(msg, msgsize, "at least one zone is needed");
+		return -1;
+	}
+	c->nzones = n;
+	return 0;
+}
+
+static int
+set_str(char *dst, size_t size, const char *v, const char *key, char *msg,
+	size_t msgsize)
+{
+	if (snprintf(dst, size, "%s", v) >= (int)size) {
+		snprintf(msg, msgsize, "%s: value too long", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_num(double *dst, const char *v, double min, double max, const char *key,
+	char *msg, size_t msgsize)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || d < min || d > max) {
+		snprintf(msg, msgsize, "%s: expected a number from %g to %g",
+			 key, min, max);
+		return -1;
+	}
+	*dst = d;
+	return 0;
+}
+
+int
+config_set(struct config *c, const char *key, const char *v, char *msg,
+	   size_t msgsize)
+{
+	double d;
+
+	if (strcmp(key, "data-dir") == 0)
+		return set_str(c->data_dir, sizeof(c->data_dir), v, key, msg,
+			       msgsize);
+	if (strcmp(key, "listen") == 0) {
+		if (!strrchr(v, ':')) {
+			snprintf(msg, msgsize, "listen: expected HOST:PORT");
+			return -1;
+		}
+		return set_str(c->listen, sizeof(c->listen), v, key, msg,
+			       msgsize);
+	}
+	if (strcmp(key, "endpoint") == 0)
+		return set_str(c->endpoint, sizeof(c->endpoint), v, key, msg,
+			       msgsize);
+	if (strcmp(key, "region") == 0) {
+		char zones[256];
+
+		if (set_str(c->region, sizeof(c->region), v, key, msg,
+			    msgsize) < 0)
+			return -1;
+		/* Zones follow the region unless set after it. */
+		snprintf(zones, sizeof(zones), "%sa,%sb,%sc", v, v, v);
+		return config_set_zones(c, zones, msg, msgsize);
+	}
+	if (strcmp(key, "zones") == 0)
+		return config_set_zones(c, v, msg, msgsize);
+	if (strcmp(key, "tls-cert") == 0) {
+		c->tls = true;
+		return set_str(c->tls_cert, sizeof(c->tls_cert), v, key, msg,
+			       msgsize);
+	}
+	if (strcmp(key, "tls-key") == 0) {
+		c->tls = true;
+		return set_str(c->tls_key, sizeof(c->tls_key), v, key, msg,
+			       msgsize);
+	}
+	if (strcmp(key, "tls") == 0) {
+		if (strcmp(v, "on") && strcmp(v, "off")) {
+			snprintf(msg, msgsize, "tls: expected on or off");
+			return -1;
+		}
+		c->tls = strcmp(v, "on") == 0;
+		return 0;
+	}
+	if (strcmp(key, "rate-limit") == 0)
+		return set_num(&c->rate, v, 0, 1e9, key, msg, msgsize);
+	if (strcmp(key, "rate-burst") == 0)
+		return set_num(&c->burst, v, 1, 1e9, key, msg, msgsize);
+	if (strcmp(key, "threads") == 0) {
+		if (set_num(&d, v, 1, 64, key, msg, msgsize) < 0)
+			return -1;
+		c->threads = (int)d;
+		return 0;
+	}
+	if (strcmp(key, "max-connections") == 0) {
+		if (set_num(&d, v, 1, 100000, key, msg, msgsize) < 0)
+			return -1;
+		c->max_connections = (int)d;
+		return 0;
+	}
+	if (strcmp(key, "log-level") == 0) {
+		if (strcmp(v, "debug") && strcmp(v, "info") &&
+		    strcmp(v, "warn") && strcmp(v, "error")) {
+			snprintf(msg, msgsize,
+				 "log-level: expected debug, info, warn or "
+				 "error");
+			return -1;
+		}
+		return set_str(c->log_level, sizeof(c->log_level), v, key, msg,
+			       msgsize);
+	}
+	snprintf(msg, msgsize, "unknown setting '%s'", key);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int
+config_load_file(struct config *c, const char *path, char *msg,
+		 size_t msgsize)
+{
+	FILE *f = fopen(path, "re");
+	char line[2048];
+	int lineno = 0;
+
+	if (!f) {
+		snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#'), *eq, *key, *val;
+		char sub[256];
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			snprintf(msg, msgsize, "%s:%d: expected key = value",
+				 path, lineno);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		val = trim(eq + 1);
+		key = trim(key);
+		if (config_set(c, key, val, sub, sizeof(sub)) < 0) {
+			snprintf(msg, msgsize, "%s:%d: %s", path, lineno, sub);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * config.h - ec2d's configuration: defaults, then a config file, then
+ * command-line flags, each overriding the one before.
+ *
+ * The config file has one "key = value" per line ('#' starts a comment);
+ * its keys are the long flag names without the dashes (listen, region,
+ * zones, tls-cert, ...), so a user learns one vocabulary.
+ */
+#ifndef EC2D_COMMON_CONFIG_H
+#define EC2D_COMMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_ZONES 8
+#define CONFIG_PATH_MAX 1024
+
+struct zone_config {
+	char name[32];		/* us-east-1a */
+	char id[24];		/* use1-az1 */
+};
+
+struct config {
+	char data_dir[CONFIG_PATH_MAX];
+	char listen[128];		/* host:port */
+	char endpoint[256];		/* what clients use; from listen */
+	char region[32];
+	struct zone_config zones[CONFIG_MAX_ZONES];
+	size_t nzones;
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
+	bool tls;			/* HTTPS (self-signed when no cert) */
+	double rate;			/* requests/s per access key; 0: off */
+	double burst;			/* bucket size */
+	int threads;			/* HTTP worker threads */
+	int max_connections;
+	char log_level[16];		/* debug, info, warn, error */
+};
+
+void config_defaults(struct config *c);
+
+/*
+ * Apply one setting by its long flag name ("listen", "zones", ...).
+ * Returns 0, or -1 with a message in msg.
+ */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *msg, size_t msgsize);
+
+/* Read a config file of "key = value" lines. */
+int config_load_file(struct config *c, const char *path, char *msg,
+		     size_t msgsize);
+
+/* Zones "us-east-1a,us-east-1b" get ids "use1-az1".. from the region. */
+int config_set_zones(struct config *c, const char *list, char *msg,
+		     size_t msgsize);
+
+#endif

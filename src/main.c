@@ -1,0 +1,483 @@
+/*
+ * main.c - the ec2d command line: serve, env, actions, version.
+ *
+ * `serve` takes the data directory (creating it), locks it so two ec2d
+ * never share one, opens the store, creates the account and its root
+ * access key at first start, starts the HTTP front end, and waits for
+ * SIGTERM or SIGINT. Signals are blocked before any thread starts, so only
+ * the main thread receives them (sigwait), and shutdown is orderly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "api/tlscert.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "store/store.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: ec2d COMMAND [options]\n"
+	"\n"
+	"Commands:\n"
+	"  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
+	"  env       print export lines that point aws-cli and boto3 at ec2d\n"
+	"  actions   print the implemented actions (docs/api-coverage.md)\n"
+	"  version   print the version\n"
+	"\n"
+	"Options (serve and env; also as `key = value` lines in --config):\n"
+	"  --config FILE          read settings from FILE first\n"
+	"  --data-dir DIR         state directory [/var/lib/ec2d]\n"
+	"  --listen HOST:PORT     address to serve on [127.0.0.1:8799];\n"
+	"                         port 0 picks a free one\n"
+	"  --endpoint URL         the URL clients use [from --listen]\n"
+	"  --region NAME          region name [us-east-1]\n"
+	"  --zones A,B,...        zone names [REGIONa,REGIONb,REGIONc]\n"
+	"  --tls on|off           HTTPS; without --tls-cert a self-signed\n"
+	"                         certificate is made in DIR/tls/ [off]\n"
+	"  --tls-cert FILE        PEM certificate (turns HTTPS on)\n"
+	"  --tls-key FILE         PEM private key\n"
+	"  --rate-limit N         requests per second per access key;\n"
+	"                         0 turns limiting off [200]\n"
+	"  --rate-burst N         burst size of that limit [400]\n"
+	"  --threads N            HTTP worker threads [2]\n"
+	"  --max-connections N    concurrent connections [1000]\n"
+	"  --log-level LEVEL      debug, info, warn or error [info]\n";
+
+enum { CMD_SERVE, CMD_ENV };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "data-dir", required_argument, NULL, 0 },
+	{ "listen", required_argument, NULL, 0 },
+	{ "endpoint", required_argument, NULL, 0 },
+	{ "region", required_argument, NULL, 0 },
+	{ "zones", required_argument, NULL, 0 },
+	{ "tls", required_argument, NULL, 0 },
+	{ "tls-cert", required_argument, NULL, 0 },
+	{ "tls-key", required_argument, NULL, 0 },
+	{ "rate-limit", required_argument, NULL, 0 },
+	{ "rate-burst", required_argument, NULL, 0 },
+	{ "threads", required_argument, NULL, 0 },
+	{ "max-connections", required_argument, NULL, 0 },
+	{ "log-level", required_argument, NULL, 0 },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ec2d: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* --config first, then the other flags over it. */
+static int
+parse_options(int argc, char **argv, struct config *cfg)
+{
+	char msg[512];
+	int opt, idx;
+
+	config_defaults(cfg);
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
+		    config_load_file(cfg, argv[i + 1], msg, sizeof(msg)) < 0)
+			return die("%s", msg) ? -1 : -1;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", long_opts, &idx)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (opt == 'c')
+			continue;
+		if (opt != 0) {
+			fputs(usage, stderr);
+			return -1;
+		}
+		if (config_set(cfg, long_opts[idx].name, optarg, msg,
+			       sizeof(msg)) < 0) {
+			die("%s", msg);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		die("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+endpoint_url(const struct config *cfg, int port, char *out, size_t size)
+{
+	char host[128];
+	const char *colon = strrchr(cfg->listen, ':');
+	size_t hl = colon ? (size_t)(colon - cfg->listen) : 0;
+
+	if (cfg->endpoint[0]) {
+		snprintf(out, size, "%s", cfg->endpoint);
+		return;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)hl, cfg->listen);
+	if (strcmp(host, "0.0.0.0") == 0 || !host[0])
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "[::1]");
+	snprintf(out, size, "%s://%s:%d", cfg->tls ? "https" : "http", host,
+		 port);
+}
+
+/* The account and its root key, made once, at the first start. */
+static int
+ensure_account(struct store *s, bool *created, struct err *e)
+{
+	struct store_tx *tx = store_begin(s, true, e);
+	struct access_key k = { 0 };
+	char account[16];
+	int rc;
+
+	*created = false;
+	if (!tx)
+		return -1;
+	rc = store_meta_get(tx, "root_access_key", k.id, sizeof(k.id), e);
+	if (rc == 1) {
+		unsigned char r[8];
+		unsigned long long n = 0;
+
+		id_random(r, sizeof(r));
+		for (int i = 0; i < 8; i++)
+			n = n << 8 | r[i];
+		snprintf(account, sizeof(account), "%012llu",
+			 n % 1000000000000ULL);
+		memcpy(k.id, "AKIA", 4);
+		id_random_text(k.id + 4, 16, 0);
+		id_random_text(k.secret, 40, 1);
+		snprintf(k.account, sizeof(k.account), "%s", account);
+		snprintf(k.user, sizeof(k.user), "root");
+		if (store_meta_set(tx, "account_id", account, e) < 0 ||
+		    store_meta_set(tx, "root_access_key", k.id, e) < 0 ||
+		    store_access_key_put(tx, &k, e) < 0) {
+			store_rollback(tx);
+			return -1;
+		}
+		*created = true;
+	} else if (rc < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	memset(&k, 0, sizeof(k));
+	return store_commit(tx, e);
+}
+
+static int
+root_key(struct store *s, struct access_key *k, struct err *e)
+{
+	struct store_tx *tx = store_begin(s, false, e);
+	char id[129];
+	int rc;
+
+	if (!tx)
+		return -1;
+	rc = store_meta_get(tx, "root_access_key", id, sizeof(id), e);
+	if (rc == 0)
+		rc = store_access_key_get(tx, id, k, e);
+	store_rollback(tx);
+	if (rc == 1)
+		err_set(e, "InternalError", "no root access key yet: run "
+					    "`ec2d serve` once");
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+data_dir_ready(const char *dir, int *ret_lock)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return die("cannot create the data directory %s", dir);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return die("the data directory %s is not usable", dir);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return die("the data directory %s is in use by another ec2d",
+			   dir);
+	}
+	*ret_lock = fd;
+	return 0;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *data = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0) {
+		data = calloc(1, (size_t)n + 1);
+		if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
+			free(data);
+			data = NULL;
+		}
+	}
+	fclose(f);
+	return data;
+}
+
+static int
+write_text(const char *dir, const char *name, const char *text)
+{
+	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 40];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
+}
+
+/* TLS material: the operator's files, or a self-signed pair. */
+static int
+tls_material(struct config *cfg, char **cert, char **key)
+{
+	char msg[512], host[128];
+	const char *colon = strrchr(cfg->listen, ':');
+
+	*cert = *key = NULL;
+	if (!cfg->tls)
+		return 0;
+	if (!cfg->tls_cert[0] != !cfg->tls_key[0])
+		return die("%s", "--tls-cert and --tls-key go together");
+	if (!cfg->tls_cert[0]) {
+		char dir[CONFIG_PATH_MAX];
+
+		if (snprintf(dir, sizeof(dir), "%s/tls", cfg->data_dir) >=
+		    (int)sizeof(dir) - 16)
+			return die("%s", "the data directory path is too long");
+		mkdir(dir, 0700);
+		snprintf(cfg->tls_cert, sizeof(cfg->tls_cert), "%.1000s/cert.pem",
+			 dir);
+		snprintf(cfg->tls_key, sizeof(cfg->tls_key), "%.1000s/key.pem",
+			 dir);
+		snprintf(host, sizeof(host), "%.*s",
+			 colon ? (int)(colon - cfg->listen) : 0, cfg->listen);
+		if (tlscert_ensure(cfg->tls_cert, cfg->tls_key, host, msg,
+				   sizeof(msg)) < 0)
+			return die("%s", msg);
+	}
+	*cert = read_file(cfg->tls_cert);
+	*key = read_file(cfg->tls_key);
+	if (!*cert || !*key) {
+		free(*cert);
+		free(*key);
+		return die("cannot read the TLS files (%s)", cfg->tls_cert);
+	}
+	return 0;
+}
+
+static int
+cmd_serve(struct config *cfg)
+{
+	struct store *store = NULL;
+	struct api *api = NULL;
+	struct http *http = NULL;
+	char msg[512], url[300], ready[CONFIG_PATH_MAX + 800];
+	char *cert = NULL, *key = NULL;
+	struct err e = { "", "" };
+	enum log_level level;
+	bool created;
+	sigset_t set;
+	int lock = -1, port = 0, sig = 0, rc = 1;
+
+	log_level_parse(cfg->log_level, &level);
+	log_set_level(level);
+	if (data_dir_ready(cfg->data_dir, &lock))
+		return 1;
+	if (store_open(cfg->data_dir, &store, &e) < 0) {
+		die("cannot open the store: %s", e.message);
+		goto out;
+	}
+	if (ensure_account(store, &created, &e) < 0) {
+		die("cannot create the account: %s", e.message);
+		goto out;
+	}
+	if (tls_material(cfg, &cert, &key))
+		goto out;
+	/* Block before any thread exists so every thread inherits it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	api = api_new(cfg, store);
+	if (!api) {
+		die("%s", "out of memory");
+		goto out;
+	}
+	if (http_start(cfg, api, cert, key, &http, &port, msg, sizeof(msg)) <
+	    0) {
+		die("%s", msg);
+		goto out;
+	}
+	endpoint_url(cfg, port, url, sizeof(url));
+	snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%.255s", url);
+	if (write_text(cfg->data_dir, "endpoint", url) < 0) {
+		die("cannot write %s/endpoint", cfg->data_dir);
+		goto out;
+	}
+	if (created) {
+		struct access_key k;
+
+		if (root_key(store, &k, &e) == 0)
+			printf("ec2d: created the account's root access key "
+			       "(`ec2d env --data-dir %s` prints it again):\n"
+			       "  access key id      %s\n"
+			       "  secret access key  %s\n",
+			       cfg->data_dir, k.id, k.secret);
+		memset(&k, 0, sizeof(k));
+	}
+	snprintf(ready, sizeof(ready),
+		 "ec2d: ready at %s (region %s)\n"
+		 "  try: eval \"$(ec2d env --data-dir %s)\"; "
+		 "aws --endpoint-url %s ec2 describe-regions\n",
+		 url, cfg->region, cfg->data_dir, url);
+	fputs(ready, stdout);
+	fflush(stdout);
+	log_msg(LOG_INFO, "started", "endpoint=%s version=%s schema=%d", url,
+		EC2D_VERSION, store_schema_version(store));
+	sigwait(&set, &sig);
+	log_msg(LOG_INFO, "stopping", "signal=%d", sig);
+	rc = 0;
+out:
+	http_stop(http);
+	api_free(api);
+	store_close(store);
+	free(cert);
+	free(key);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+static int
+cmd_env(struct config *cfg)
+{
+	struct store *store = NULL;
+	struct access_key k;
+	struct err e = { "", "" };
+	char path[CONFIG_PATH_MAX + 16], url[300];
+	char *saved;
+	int rc = 1;
+
+	if (access(cfg->data_dir, R_OK | X_OK) < 0)
+		return die("no data directory at %s: run `ec2d serve` first",
+			   cfg->data_dir);
+	if (store_open(cfg->data_dir, &store, &e) < 0)
+		return die("cannot open the store: %s", e.message);
+	if (root_key(store, &k, &e) < 0) {
+		die("%s", e.message);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/endpoint", cfg->data_dir);
+	saved = read_file(path);
+	if (saved)
+		snprintf(url, sizeof(url), "%s", saved);
+	else
+		endpoint_url(cfg, 8799, url, sizeof(url));
+	free(saved);
+	printf("export AWS_ACCESS_KEY_ID=%s\n"
+	       "export AWS_SECRET_ACCESS_KEY=%s\n"
+	       "export AWS_DEFAULT_REGION=%s\n"
+	       "export AWS_ENDPOINT_URL=%s\n",
+	       k.id, k.secret, cfg->region, url);
+	snprintf(path, sizeof(path), "%s/tls/cert.pem", cfg->data_dir);
+	if (strncmp(url, "https:", 6) == 0 && access(path, R_OK) == 0)
+		printf("export AWS_CA_BUNDLE=%s\n", path);
+	memset(&k, 0, sizeof(k));
+	rc = 0;
+out:
+	store_close(store);
+	return rc;
+}
+
+/* The coverage table, from the action tables themselves. */
+static int
+cmd_actions(void)
+{
+	printf("# API coverage\n\n"
+	       "Generated by `build/ec2d actions` from the action tables; "
+	       "a test fails when\nthis file and the tables disagree. An "
+	       "action that is not listed answers\n`InvalidAction`.\n");
+	for (size_t s = 0; s < api_service_count(); s++) {
+		const char *name;
+		size_t n;
+		const struct action *a = api_service_actions(s, &name, &n);
+
+		printf("\n## %s (%zu actions)\n\n| action | DryRun | "
+		       "ClientToken |\n| --- | --- | --- |\n", name, n);
+		for (size_t i = 0; i < n; i++)
+			printf("| %s | %s | %s |\n", a[i].name,
+			       a[i].flags & ACTION_DRY_RUN ? "yes" : "",
+			       a[i].flags & ACTION_CLIENT_TOKEN ? "yes" : "");
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("ec2d %s\n", EC2D_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "actions") == 0)
+		return cmd_actions();
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "env") != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (parse_options(argc - 1, argv + 1, &cfg) < 0)
+		return 2;
+	return strcmp(cmd, "serve") == 0 ? cmd_serve(&cfg) : cmd_env(&cfg);
+}

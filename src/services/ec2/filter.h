@@ -1,0 +1,64 @@
+/*
+ * filter.h - EC2's Describe filters, for every resource.
+ *
+ * A request carries Filter.N.Name and Filter.N.Value.M. Filters AND
+ * together; the values of one filter OR together; values may use '*' (any
+ * run) and '?' (any one character), with '\' escaping them. A resource
+ * describes itself with a filter_spec: a table of the filter names it knows,
+ * each with a function that lists the resource's values for that name, and
+ * optionally its tags (then tag:KEY, tag-key and tag-value work). An unknown
+ * filter name is InvalidParameterValue, never a 500.
+ */
+#ifndef EC2D_SERVICES_EC2_FILTER_H
+#define EC2D_SERVICES_EC2_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/params.h"
+#include "common/strlist.h"
+
+struct tags;
+
+struct filter_field {
+	const char *name;
+	/* Append the resource's values for this filter to out. */
+	void (*values)(const void *res, struct strlist *out);
+};
+
+struct filter_spec {
+	const struct filter_field *fields;
+	size_t nfields;
+	/* The resource's tags, or NULL if this resource has none. */
+	const struct tags *(*tags)(const void *res);
+};
+
+struct filter {
+	const char *name;		/* borrowed from the request */
+	const struct filter_field *field; /* NULL for the tag filters */
+	const char **values;
+	size_t nvalues;
+};
+
+struct filter_set {
+	struct filter *v;
+	size_t n;
+};
+
+#define FILTERS_MAX 50
+#define FILTER_VALUES_MAX 200
+
+/* Read Filter.N from the request and check every name against spec. */
+int filters_parse(const struct param *req, const struct filter_spec *spec,
+		  struct filter_set *out, struct err *e);
+void filters_free(struct filter_set *fs);
+
+/* True when res passes every filter. */
+bool filters_match(const struct filter_set *fs, const struct filter_spec *spec,
+		   const void *res);
+
+/* EC2 wildcard match: '*', '?', '\' escapes; whole-string, case-sensitive. */
+bool wildcard_match(const char *pattern, const char *s);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * paginate.h - MaxResults and NextToken for EC2 Describe calls.
+ *
+ * A listing walks its items in a stable key order (ids or names). The token
+ * names the last key a page returned, so the next page starts after it and
+ * items added or removed in between neither repeat nor shift the rest. The
+ * token is opaque to clients (base64url of a versioned text) and checked:
+ * anything that does not decode is InvalidPaginationToken. The last page has no
+ * token, so client loops end.
+ */
+#ifndef EC2D_SERVICES_EC2_PAGINATE_H
+#define EC2D_SERVICES_EC2_PAGINATE_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/out.h"
+#include "common/params.h"
+
+#define PAGE_KEY_MAX 512
+
+struct page {
+	long long max;		/* items per page; 0: no limit */
+	char after[PAGE_KEY_MAX]; /* start after this key ("" from the start) */
+	long long taken;
+	bool more;		/* an item beyond this page exists */
+	char last[PAGE_KEY_MAX];
+};
+
+/*
+ * Read MaxResults (min..max; absent: every item) and NextToken from req.
+ * name_max: the parameter's name ("MaxResults").
+ */
+int page_parse(const struct param *req, long long min, long long max,
+	       struct page *p, struct err *e);
+
+/*
+ * Offer the next matching item, in key order. True when it belongs on this
+ * page; false when it comes before the token or the page is full (then
+ * p->more is set).
+ */
+bool page_take(struct page *p, const char *key);
+
+/* Write <nextToken> when another page exists. */
+void page_write_token(const struct page *p, struct out *o, const char *name);
+
+/* Exposed for tests. */
+int page_token_encode(const char *key, char *out, size_t size);
+int page_token_decode(const char *token, char *key, size_t size);
+
+#endif

@@ -1,0 +1,754 @@
+/*
+ * store_sqlite.c - the SQLite backend of store.h.
+ *
+ * The store keeps a small pool of connections to one database file in WAL
+ * mode. store_begin() takes a free connection (waiting for one if all are
+ * busy) and opens a transaction on it: BEGIN IMMEDIATE for writers, so two
+ * writers queue on SQLite's lock instead of failing half-way, plain BEGIN for
+ * readers, which WAL lets run beside a writer. Prepared statements are cached
+ * per connection, keyed by the address of their (static) SQL text.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrations.h"
+
+#define POOL_SIZE 8
+#define STMT_CACHE 48
+
+struct conn {
+	sqlite3 *db;
+	bool busy;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+	size_t ncache;
+};
+
+struct store_tx {
+	struct store *s;
+	struct conn *c;
+	bool write;
+};
+
+struct store {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct conn pool[POOL_SIZE];
+	int version;
+};
+
+static int
+db_err(struct err *e, sqlite3 *db, const char *what)
+{
+	return err_set(e, "InternalError", "Store failure (%s): %s", what,
+		       db ? sqlite3_errmsg(db) : "no database");
+}
+
+static int
+conn_open(struct conn *c, const char *path, struct err *e)
+{
+	static const char setup[] = "PRAGMA journal_mode=WAL;"
+				    "PRAGMA synchronous=NORMAL;"
+				    "PRAGMA foreign_keys=ON;";
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
+		return db_err(e, c->db, "open");
+	sqlite3_busy_timeout(c->db, 10000);
+	if (sqlite3_exec(c->db, setup, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(e, c->db, "setup");
+	return 0;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	for (size_t i = 0; i < c->ncache; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	c->ncache = 0;
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+static int
+migrate(sqlite3 *db, int *ret_version, struct err *e)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(e, db, "migrate");
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version > (int)store_migrations_count) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return err_set(e, "InternalError",
+			       "The store's schema (version %d) is newer than "
+			       "this ec2d (version %zu).",
+			       version, store_migrations_count);
+	}
+	for (; version < (int)store_migrations_count; version++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
+			 version + 1);
+		if (sqlite3_exec(db, store_migrations[version], NULL, NULL,
+				 NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			db_err(e, db, "migration");
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(e, db, "migrate commit");
+	*ret_version = version;
+	return 0;
+}
+
+int
+store_open(const char *dir, struct store **ret, struct err *e)
+{
+	struct store *s;
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/ec2d.db", dir) >=
+	    (int)sizeof(path))
+		return err_set(e, "InternalError", "Data directory path too long.");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, "InternalError", "Out of memory.");
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	for (int i = 0; i < POOL_SIZE; i++)
+		if (conn_open(&s->pool[i], path, e) < 0)
+			goto fail;
+	if (migrate(s->pool[0].db, &s->version, e) < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < POOL_SIZE; i++)
+		conn_close(&s->pool[i]);
+	pthread_cond_destroy(&s->freed);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+static struct conn *
+pool_take(struct store *s)
+{
+	struct conn *c = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	while (!c) {
+		for (int i = 0; i < POOL_SIZE && !c; i++)
+			if (!s->pool[i].busy)
+				c = &s->pool[i];
+		if (!c)
+			pthread_cond_wait(&s->freed, &s->lock);
+	}
+	c->busy = true;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+static void
+pool_give(struct store *s, struct conn *c)
+{
+	pthread_mutex_lock(&s->lock);
+	c->busy = false;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct store_tx *
+store_begin(struct store *s, bool write, struct err *e)
+{
+	struct store_tx *tx = calloc(1, sizeof(*tx));
+
+	if (!tx) {
+		err_set(e, "InternalError", "Out of memory.");
+		return NULL;
+	}
+	tx->s = s;
+	tx->write = write;
+	tx->c = pool_take(s);
+	if (sqlite3_exec(tx->c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL,
+			 NULL, NULL) != SQLITE_OK) {
+		db_err(e, tx->c->db, "begin");
+		pool_give(s, tx->c);
+		free(tx);
+		return NULL;
+	}
+	return tx;
+}
+
+static void
+tx_end(struct store_tx *tx)
+{
+	pool_give(tx->s, tx->c);
+	free(tx);
+}
+
+int
+store_commit(struct store_tx *tx, struct err *e)
+{
+	int rc = 0;
+
+	if (sqlite3_exec(tx->c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_err(e, tx->c->db, "commit");
+		sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	tx_end(tx);
+	return rc;
+}
+
+void
+store_rollback(struct store_tx *tx)
+{
+	if (!tx)
+		return;
+	sqlite3_exec(tx->c->db, "ROLLBACK", NULL, NULL, NULL);
+	tx_end(tx);
+}
+
+/*
+ * A cached prepared statement for sql (a string literal: the cache is keyed
+ * by its address), with the text parameters bound in order. NULL binds NULL.
+ */
+static sqlite3_stmt *
+stmt(struct store_tx *tx, const char *sql, int nargs, const char *const *args,
+     struct err *e)
+{
+	struct conn *c = tx->c;
+	sqlite3_stmt *st = NULL;
+
+	for (size_t i = 0; i < c->ncache; i++)
+		if (c->cache[i].sql == sql)
+			st = c->cache[i].stmt;
+	if (!st) {
+		if (sqlite3_prepare_v3(c->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK) {
+			db_err(e, c->db, "prepare");
+			return NULL;
+		}
+		if (c->ncache < STMT_CACHE) {
+			c->cache[c->ncache].sql = sql;
+			c->cache[c->ncache].stmt = st;
+			c->ncache++;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int i = 0; i < nargs; i++)
+		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+	return st;
+}
+
+/* Statements beyond the cache are finalized here instead of reset. */
+static void
+stmt_done(struct store_tx *tx, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < tx->c->ncache; i++)
+		if (tx->c->cache[i].stmt == st) {
+			sqlite3_reset(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+#define ARGS(...) (const char *const[]){ __VA_ARGS__ }
+#define NARGS(...) \
+	((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(const char *)))
+#define STMT(tx, sql, e, ...) \
+	stmt(tx, sql, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), e)
+
+/* Run a statement that returns no rows. */
+static int
+exec_done(struct store_tx *tx, sqlite3_stmt *st, struct err *e)
+{
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	stmt_done(tx, st);
+	if (rc != SQLITE_DONE)
+		return db_err(e, tx->c->db, "write");
+	return 0;
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return strdup(t ? (const char *)t : "");
+}
+
+static void
+col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+/* Settings. */
+
+int
+store_meta_get(struct store_tx *tx, const char *key, char *val, size_t size,
+	       struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx, "SELECT value FROM meta WHERE key=?", e,
+				key);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_copy(st, 0, val, size);
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "meta");
+}
+
+int
+store_meta_set(struct store_tx *tx, const char *key, const char *val,
+	       struct err *e)
+{
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO meta(key, value) VALUES (?, ?) "
+				  "ON CONFLICT(key) DO UPDATE SET "
+				  "value=excluded.value",
+			      e, key, val),
+			 e);
+}
+
+/* Access keys. */
+
+int
+store_access_key_get(struct store_tx *tx, const char *id,
+		     struct access_key *out, struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx,
+				"SELECT id, secret, account, user_name "
+				"FROM access_keys WHERE id=?",
+				e, id);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_copy(st, 0, out->id, sizeof(out->id));
+		col_copy(st, 1, out->secret, sizeof(out->secret));
+		col_copy(st, 2, out->account, sizeof(out->account));
+		col_copy(st, 3, out->user, sizeof(out->user));
+	}
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "access key");
+}
+
+int
+store_access_key_put(struct store_tx *tx, const struct access_key *k,
+		     struct err *e)
+{
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO access_keys(id, secret, "
+				  "account, user_name) VALUES (?, ?, ?, ?)",
+			      e, k->id, k->secret, k->account, k->user),
+			 e);
+}
+
+/* Resources and tags. */
+
+int
+store_resource_add(struct store_tx *tx, const char *id, const char *type,
+		   struct err *e)
+{
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO resources(id, type) "
+				  "VALUES (?, ?)",
+			      e, id, type),
+			 e);
+}
+
+int
+store_resource_type(struct store_tx *tx, const char *id, char *type,
+		    size_t size, struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx, "SELECT type FROM resources WHERE id=?",
+				e, id);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_copy(st, 0, type, size);
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "resource");
+}
+
+int
+store_resource_del(struct store_tx *tx, const char *id, struct err *e)
+{
+	if (exec_done(tx, STMT(tx, "DELETE FROM tags WHERE resource_id=?", e,
+			       id), e) < 0)
+		return -1;
+	return exec_done(tx, STMT(tx, "DELETE FROM resources WHERE id=?", e,
+				  id), e);
+}
+
+void
+tags_free(struct tags *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].key);
+		free(t->v[i].value);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+int
+store_tags_get(struct store_tx *tx, const char *resource_id,
+	       struct tags *out, struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx,
+				"SELECT key, value FROM tags "
+				"WHERE resource_id=? ORDER BY key",
+				e, resource_id);
+	size_t cap = 0;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct tag *v = realloc(out->v, ncap * sizeof(*v));
+
+			if (!v)
+				break;
+			out->v = v;
+			cap = ncap;
+		}
+		out->v[out->n].key = col_dup(st, 0);
+		out->v[out->n].value = col_dup(st, 1);
+		out->n++;
+	}
+	stmt_done(tx, st);
+	if (rc != SQLITE_DONE) {
+		tags_free(out);
+		return db_err(e, tx->c->db, "tags");
+	}
+	return 0;
+}
+
+int
+store_tag_put(struct store_tx *tx, const char *resource_id, const char *key,
+	      const char *value, struct err *e)
+{
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO tags(resource_id, key, value) "
+				  "VALUES (?, ?, ?) ON CONFLICT(resource_id, "
+				  "key) DO UPDATE SET value=excluded.value",
+			      e, resource_id, key, value),
+			 e);
+}
+
+int
+store_tag_delete(struct store_tx *tx, const char *resource_id,
+		 const char *key, const char *value, struct err *e)
+{
+	if (!value)
+		return exec_done(tx,
+				 STMT(tx, "DELETE FROM tags WHERE "
+					  "resource_id=? AND key=?",
+				      e, resource_id, key),
+				 e);
+	return exec_done(tx,
+			 STMT(tx, "DELETE FROM tags WHERE resource_id=? AND "
+				  "key=? AND value=?",
+			      e, resource_id, key, value),
+			 e);
+}
+
+int
+store_tags_count(struct store_tx *tx, const char *resource_id, size_t *ret,
+		 struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx,
+				"SELECT count(*) FROM tags WHERE resource_id=?",
+				e, resource_id);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = (size_t)sqlite3_column_int64(st, 0);
+	stmt_done(tx, st);
+	return rc == SQLITE_ROW ? 0 : db_err(e, tx->c->db, "tag count");
+}
+
+void
+tagged_free(struct tagged *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].resource_id);
+		free(v[i].resource_type);
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+int
+store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
+	       struct err *e)
+{
+	sqlite3_stmt *st = stmt(tx,
+				"SELECT t.resource_id, r.type, t.key, t.value "
+				"FROM tags t JOIN resources r "
+				"ON r.id = t.resource_id "
+				"ORDER BY t.resource_id, t.key",
+				0, NULL, e);
+	struct tagged *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct tagged *nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = ncap;
+		}
+		v[n].resource_id = col_dup(st, 0);
+		v[n].resource_type = col_dup(st, 1);
+		v[n].key = col_dup(st, 2);
+		v[n].value = col_dup(st, 3);
+		n++;
+	}
+	stmt_done(tx, st);
+	if (rc != SQLITE_DONE) {
+		tagged_free(v, n);
+		return db_err(e, tx->c->db, "tags");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Key pairs. */
+
+void
+keypair_clear(struct keypair *k)
+{
+	free(k->public_key);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+keypairs_free(struct keypair *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		keypair_clear(&v[i]);
+	free(v);
+}
+
+static void
+keypair_row(sqlite3_stmt *st, struct keypair *k)
+{
+	col_copy(st, 0, k->id, sizeof(k->id));
+	col_copy(st, 1, k->name, sizeof(k->name));
+	col_copy(st, 2, k->type, sizeof(k->type));
+	col_copy(st, 3, k->fingerprint, sizeof(k->fingerprint));
+	k->public_key = col_dup(st, 4);
+	k->created = (time_t)sqlite3_column_int64(st, 5);
+}
+
+int
+store_keypair_insert(struct store_tx *tx, const struct keypair *k,
+		     struct err *e)
+{
+	char created[32];
+	sqlite3_stmt *st;
+
+	snprintf(created, sizeof(created), "%lld", (long long)k->created);
+	st = STMT(tx,
+		  "INSERT INTO key_pairs(id, name, type, fingerprint, "
+		  "public_key, created) VALUES (?, ?, ?, ?, ?, ?) "
+		  "ON CONFLICT(name) DO NOTHING",
+		  e, k->id, k->name, k->type, k->fingerprint, k->public_key,
+		  created);
+	if (exec_done(tx, st, e) < 0)
+		return -1;
+	if (sqlite3_changes(tx->c->db) == 0)
+		return err_set(e, "InvalidKeyPair.Duplicate",
+			       "The keypair already exists");
+	return store_resource_add(tx, k->id, "key-pair", e);
+}
+
+int
+store_keypair_get(struct store_tx *tx, const char *name, const char *id,
+		  struct keypair *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (name)
+		st = STMT(tx,
+			  "SELECT id, name, type, fingerprint, public_key, "
+			  "created FROM key_pairs WHERE name=?",
+			  e, name);
+	else
+		st = STMT(tx,
+			  "SELECT id, name, type, fingerprint, public_key, "
+			  "created FROM key_pairs WHERE id=?",
+			  e, id);
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		keypair_row(st, out);
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "key pair");
+}
+
+int
+store_keypair_list(struct store_tx *tx, struct keypair **ret, size_t *ret_n,
+		   struct err *e)
+{
+	sqlite3_stmt *st = stmt(tx,
+				"SELECT id, name, type, fingerprint, "
+				"public_key, created FROM key_pairs "
+				"ORDER BY name",
+				0, NULL, e);
+	struct keypair *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct keypair *nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = ncap;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		keypair_row(st, &v[n++]);
+	}
+	stmt_done(tx, st);
+	if (rc != SQLITE_DONE) {
+		keypairs_free(v, n);
+		return db_err(e, tx->c->db, "key pairs");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int
+store_keypair_delete(struct store_tx *tx, const char *id, struct err *e)
+{
+	if (exec_done(tx, STMT(tx, "DELETE FROM key_pairs WHERE id=?", e, id),
+		      e) < 0)
+		return -1;
+	return store_resource_del(tx, id, e);
+}
+
+/* Idempotency tokens. */
+
+int
+store_idem_get(struct store_tx *tx, const char *access_key,
+	       const char *action, const char *token, char **ret_hash,
+	       char **ret_body, struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx,
+				"SELECT hash, body FROM idempotency WHERE "
+				"access_key=? AND action=? AND token=?",
+				e, access_key, action, token);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_hash = col_dup(st, 0);
+		*ret_body = col_dup(st, 1);
+	}
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "token");
+}
+
+int
+store_idem_put(struct store_tx *tx, const char *access_key,
+	       const char *action, const char *token, const char *hash,
+	       const char *body, struct err *e)
+{
+	char now[32];
+
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO idempotency(access_key, "
+				  "action, token, hash, body, created) "
+				  "VALUES (?, ?, ?, ?, ?, ?)",
+			      e, access_key, action, token, hash, body, now),
+			 e);
+}

@@ -1,0 +1,1 @@
+Lrb+bwbRnjep9J5TLfDrD6tUUzyOXwhJuTgvEtv0sCQ=
