@@ -93,7 +93,11 @@ out_double(struct out *o, const char *name, double value)
 {
 	char s[64];
 
-	snprintf(s, sizeof(s), "%.15g", value);
+	/* AWS writes decimals as Java does: 3.0, 2.5, 0.25. */
+	if (value == (double)(long long)value && value > -1e15 && value < 1e15)
+		snprintf(s, sizeof(s), "%.1f", value);
+	else
+		snprintf(s, sizeof(s), "%.15g", value);
 	o->ops->scalar(o, name, s, OUT_NUMBER);
 }
 

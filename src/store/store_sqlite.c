@@ -323,6 +323,47 @@ col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
+/*
+ * Step st to the end, growing an array of elem-sized rows that fill()
+ * writes from each result row. On failure the rows filled so far are
+ * handed to clear() and nothing is returned.
+ */
+static int
+rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
+	     void (*fill)(sqlite3_stmt *st, void *row),
+	     void (*clear)(void *rows, size_t n), void **ret, size_t *ret_n,
+	     struct err *e)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char *nv = realloc(v, ncap * elem);
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = ncap;
+		}
+		memset(v + n * elem, 0, elem);
+		fill(st, v + n * elem);
+		n++;
+	}
+	stmt_done(tx, st);
+	if (rc != SQLITE_DONE) {
+		clear(v, n);
+		return db_err(e, tx->c->db, "read");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 /* Settings. */
 
 int
@@ -448,40 +489,39 @@ tags_free(struct tags *t)
 	t->n = 0;
 }
 
+static void
+tag_fill(sqlite3_stmt *st, void *row)
+{
+	struct tag *t = row;
+
+	t->key = col_dup(st, 0);
+	t->value = col_dup(st, 1);
+}
+
+static void
+tag_rows_free(void *rows, size_t n)
+{
+	struct tags t = { rows, n };
+
+	tags_free(&t);
+}
+
 int
 store_tags_get(struct store_tx *tx, const char *resource_id,
 	       struct tags *out, struct err *e)
 {
-	sqlite3_stmt *st = STMT(tx,
-				"SELECT key, value FROM tags "
-				"WHERE resource_id=? ORDER BY key",
-				e, resource_id);
-	size_t cap = 0;
-	int rc;
+	void *v = NULL;
 
 	out->v = NULL;
 	out->n = 0;
-	if (!st)
+	if (rows_collect(tx,
+			 STMT(tx, "SELECT key, value FROM tags "
+				  "WHERE resource_id=? ORDER BY key",
+			      e, resource_id),
+			 sizeof(struct tag), tag_fill, tag_rows_free, &v,
+			 &out->n, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct tag *v = realloc(out->v, ncap * sizeof(*v));
-
-			if (!v)
-				break;
-			out->v = v;
-			cap = ncap;
-		}
-		out->v[out->n].key = col_dup(st, 0);
-		out->v[out->n].value = col_dup(st, 1);
-		out->n++;
-	}
-	stmt_done(tx, st);
-	if (rc != SQLITE_DONE) {
-		tags_free(out);
-		return db_err(e, tx->c->db, "tags");
-	}
+	out->v = v;
 	return 0;
 }
 
@@ -544,45 +584,40 @@ tagged_free(struct tagged *v, size_t n)
 	free(v);
 }
 
+static void
+tagged_fill(sqlite3_stmt *st, void *row)
+{
+	struct tagged *t = row;
+
+	t->resource_id = col_dup(st, 0);
+	t->resource_type = col_dup(st, 1);
+	t->key = col_dup(st, 2);
+	t->value = col_dup(st, 3);
+}
+
+static void
+tagged_rows_free(void *rows, size_t n)
+{
+	tagged_free(rows, n);
+}
+
 int
 store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
 	       struct err *e)
 {
-	sqlite3_stmt *st = stmt(tx,
-				"SELECT t.resource_id, r.type, t.key, t.value "
-				"FROM tags t JOIN resources r "
-				"ON r.id = t.resource_id "
-				"ORDER BY t.resource_id, t.key",
-				0, NULL, e);
-	struct tagged *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *v = NULL;
 
-	if (!st)
+	if (rows_collect(tx,
+			 stmt(tx,
+			      "SELECT t.resource_id, r.type, t.key, t.value "
+			      "FROM tags t JOIN resources r "
+			      "ON r.id = t.resource_id "
+			      "ORDER BY t.resource_id, t.key",
+			      0, NULL, e),
+			 sizeof(struct tagged), tagged_fill, tagged_rows_free,
+			 &v, ret_n, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct tagged *nv = realloc(v, ncap * sizeof(*nv));
-
-			if (!nv)
-				break;
-			v = nv;
-			cap = ncap;
-		}
-		v[n].resource_id = col_dup(st, 0);
-		v[n].resource_type = col_dup(st, 1);
-		v[n].key = col_dup(st, 2);
-		v[n].value = col_dup(st, 3);
-		n++;
-	}
-	stmt_done(tx, st);
-	if (rc != SQLITE_DONE) {
-		tagged_free(v, n);
-		return db_err(e, tx->c->db, "tags");
-	}
 	*ret = v;
-	*ret_n = n;
 	return 0;
 }
 
@@ -664,41 +699,34 @@ store_keypair_get(struct store_tx *tx, const char *name, const char *id,
 	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "key pair");
 }
 
+static void
+keypair_fill(sqlite3_stmt *st, void *row)
+{
+	keypair_row(st, row);
+}
+
+static void
+keypair_rows_free(void *rows, size_t n)
+{
+	keypairs_free(rows, n);
+}
+
 int
 store_keypair_list(struct store_tx *tx, struct keypair **ret, size_t *ret_n,
 		   struct err *e)
 {
-	sqlite3_stmt *st = stmt(tx,
-				"SELECT id, name, type, fingerprint, "
-				"public_key, created FROM key_pairs "
-				"ORDER BY name",
-				0, NULL, e);
-	struct keypair *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	void *v = NULL;
 
-	if (!st)
+	if (rows_collect(tx,
+			 stmt(tx,
+			      "SELECT id, name, type, fingerprint, "
+			      "public_key, created FROM key_pairs "
+			      "ORDER BY name",
+			      0, NULL, e),
+			 sizeof(struct keypair), keypair_fill,
+			 keypair_rows_free, &v, ret_n, e) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct keypair *nv = realloc(v, ncap * sizeof(*nv));
-
-			if (!nv)
-				break;
-			v = nv;
-			cap = ncap;
-		}
-		memset(&v[n], 0, sizeof(v[n]));
-		keypair_row(st, &v[n++]);
-	}
-	stmt_done(tx, st);
-	if (rc != SQLITE_DONE) {
-		keypairs_free(v, n);
-		return db_err(e, tx->c->db, "key pairs");
-	}
 	*ret = v;
-	*ret_n = n;
 	return 0;
 }
 

@@ -495,7 +495,7 @@ test_write_p4d(void)
 	CHECK_HAS("networkInfo/efaSupported=true");
 	CHECK_HAS("networkInfo/efaInfo/maximumEfaInterfaces=4");
 	CHECK_HAS("ebsInfo/attachmentLimitType=dedicated");
-	CHECK_HAS("processorInfo/sustainedClockSpeedInGhz=3");
+	CHECK_HAS("processorInfo/sustainedClockSpeedInGhz=3.0");
 	CHECK_HAS("supportedUsageClasses/item=capacity-block");
 	CHECK_HAS("placementGroupInfo/supportedStrategies/item=cluster");
 	CHECK_HAS("autoRecoverySupported=false");
