@@ -15,6 +15,7 @@
  */
 #include "api/sigv4.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,22 +50,17 @@ struct span {
 	size_t n;
 };
 
-/* One query parameter: offsets into the query arena, decoded and encoded. */
+/* One query parameter, in the query's arena. */
 struct qparam {
-	size_t key, key_len, value, value_len;
-	size_t ekey, ekey_len, evalue, evalue_len;
-};
-
-/* The same parameter once the arena has stopped moving. */
-struct qview {
 	struct span key, value;		/* decoded */
 	struct span ekey, evalue;	/* AWS URI-encoded */
 };
 
 struct query {
-	struct buf arena;
-	struct qparam *params;
-	struct qview *views;
+	char *arena;			/* every decoded and encoded element */
+	size_t size, used;
+	struct qparam *params;		/* as received */
+	struct qparam **sorted;		/* by encoded key, then value */
 	size_t n;
 };
 
@@ -158,18 +154,13 @@ span_cmp(const struct span *a, const struct span *b)
 
 /* The first header called name (any case), or NULL. */
 static const struct sigv4_header *
-header_find(const struct sigv4_request *r, struct span name)
+header_find(const struct sigv4_request *r, const char *name)
 {
 	size_t i;
-	char want[SIGV4_MAX_HEADER_NAME + 1];
 
-	if (name.n > SIGV4_MAX_HEADER_NAME)
-		return NULL;
-	memcpy(want, name.p, name.n);
-	want[name.n] = '\0';
 	for (i = 0; i < r->nheaders; i++)
 		if (r->headers[i].name && r->headers[i].value &&
-		    span_caseeq(span_of(r->headers[i].name), want))
+		    span_caseeq(span_of(r->headers[i].name), name))
 			return &r->headers[i];
 	return NULL;
 }
@@ -179,7 +170,7 @@ static int
 header_value(const struct sigv4_request *r, const char *name,
 	     struct span *ret, struct err *e)
 {
-	const struct sigv4_header *h = header_find(r, span_of(name));
+	const struct sigv4_header *h = header_find(r, name);
 	size_t n;
 
 	ret->p = NULL;
@@ -217,39 +208,35 @@ is_unreserved(int c)
 	       c == '~';
 }
 
-/* AWS's URI encoding: unreserved bytes kept, the rest %XX upper case. */
-static void
-uri_encode(struct buf *b, const char *s, size_t n, int keep_slash)
+/* AWS's URI encoding of one byte into out: itself, or %XX upper case. */
+static size_t
+uri_encode_byte(unsigned char c, int keep_slash, char out[3])
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-		if (is_unreserved(c) || (keep_slash && c == '/'))
-			buf_addc(b, (char)c);
-		else
-			buf_add(b, esc, sizeof(esc));
+	if (is_unreserved(c) || (keep_slash && c == '/')) {
+		out[0] = (char)c;
+		return 1;
 	}
+	out[0] = '%';
+	out[1] = hex[c >> 4];
+	out[2] = hex[c & 15];
+	return 3;
 }
 
-/* Decodes one query element (%XX, and '+' as a space) into b. */
+/* Decodes s[n] (%XX, and '+' as a space) into the arena. */
 static int
-query_decode(struct buf *b, const char *s, size_t n, struct err *e)
+query_decode(struct query *q, const char *s, size_t n, struct span *ret,
+	     struct err *e)
 {
-	size_t i;
+	char *out = q->arena + q->used;
+	size_t i, len = 0;
 
 	for (i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (s[i] == '+') {
-			buf_addc(b, ' ');
-			continue;
-		}
 		if (s[i] != '%') {
-			buf_addc(b, s[i]);
+			out[len++] = s[i] == '+' ? ' ' : s[i];
 			continue;
 		}
 		if (n - i < 3)
@@ -263,34 +250,33 @@ query_decode(struct buf *b, const char *s, size_t n, struct err *e)
 				       "Illegal hex character in escape %% "
 				       "pattern: %%%c%c",
 				       s[i + 1], s[i + 2]);
-		buf_addc(b, (char)(hi << 4 | lo));
+		out[len++] = (char)(hi << 4 | lo);
 		i += 2;
 	}
+	q->used += len;
+	*ret = (struct span){ out, len };
 	return 0;
 }
 
-/* Decodes element s[n] into the arena, then appends its AWS encoding. */
-static int
-query_add_element(struct query *q, struct buf *tmp, const char *s, size_t n,
-		  size_t *dec, size_t *dec_len, size_t *enc, size_t *enc_len,
-		  struct err *e)
+/* Appends the AWS encoding of a decoded element to the arena. */
+static struct span
+query_encode(struct query *q, struct span s)
 {
-	buf_reset(tmp);
-	if (query_decode(tmp, s, n, e) < 0)
-		return -1;
-	*dec = q->arena.len;
-	buf_add(&q->arena, tmp->data ? tmp->data : "", tmp->len);
-	*dec_len = tmp->len;
-	*enc = q->arena.len;
-	uri_encode(&q->arena, tmp->data ? tmp->data : "", tmp->len, 0);
-	*enc_len = q->arena.len - *enc;
-	return 0;
+	char *out = q->arena + q->used;
+	size_t i, len = 0;
+
+	assert(q->used + 3 * s.n <= q->size);
+	for (i = 0; i < s.n; i++)
+		len += uri_encode_byte((unsigned char)s.p[i], 0, out + len);
+	q->used += len;
+	return (struct span){ out, len };
 }
 
 static int
-qview_cmp(const void *a, const void *b)
+qparam_cmp(const void *a, const void *b)
 {
-	const struct qview *x = a, *y = b;
+	const struct qparam *x = *(const struct qparam *const *)a;
+	const struct qparam *y = *(const struct qparam *const *)b;
 	int c = span_cmp(&x->ekey, &y->ekey);
 
 	return c ? c : span_cmp(&x->evalue, &y->evalue);
@@ -299,45 +285,43 @@ qview_cmp(const void *a, const void *b)
 static void
 query_free(struct query *q)
 {
-	buf_free(&q->arena);
+	free(q->arena);
 	free(q->params);
-	free(q->views);
+	free(q->sorted);
 }
 
 /*
  * Splits the raw query into parameters, each decoded and re-encoded the
  * way SigV4 wants, and sorts them by encoded name, then encoded value.
+ * The caller frees q with query_free() whatever this returns.
  */
 static int
 query_parse(struct query *q, const char *s, struct err *e)
 {
 	size_t len = strnlen(s, SIGV4_MAX_QUERY + 1), count = 1, i, start;
-	struct buf tmp;
-	int rc = -1;
 
 	memset(q, 0, sizeof(*q));
-	buf_init(&q->arena, 8 * SIGV4_MAX_QUERY);
-	buf_init(&tmp, SIGV4_MAX_QUERY);
-	if (len > SIGV4_MAX_QUERY) {
-		err_set(e, "MalformedQueryString",
-			"The query string is longer than %d bytes.",
-			SIGV4_MAX_QUERY);
-		goto out;
-	}
+	if (len > SIGV4_MAX_QUERY)
+		return err_set(e, "MalformedQueryString",
+			       "The query string is longer than %d bytes.",
+			       SIGV4_MAX_QUERY);
 	for (i = 0; i < len; i++)
 		count += s[i] == '&';
-	if (count > SIGV4_MAX_QUERY_PARAMS) {
-		err_set(e, "MalformedQueryString",
-			"The query string has more than %d parameters.",
-			SIGV4_MAX_QUERY_PARAMS);
-		goto out;
-	}
+	if (count > SIGV4_MAX_QUERY_PARAMS)
+		return err_set(e, "MalformedQueryString",
+			       "The query string has more than %d parameters.",
+			       SIGV4_MAX_QUERY_PARAMS);
+	/*
+	 * Decoding never lengthens an element and encoding at most triples
+	 * it, so 4 bytes per input byte hold both copies: the arena is
+	 * allocated once and the spans into it stay valid.
+	 */
+	q->size = 4 * len + 1;
+	q->arena = malloc(q->size);
 	q->params = calloc(count, sizeof(*q->params));
-	q->views = calloc(count, sizeof(*q->views));
-	if (!q->params || !q->views) {
-		err_set(e, "InternalFailure", "Out of memory.");
-		goto out;
-	}
+	q->sorted = calloc(count, sizeof(*q->sorted));
+	if (!q->arena || !q->params || !q->sorted)
+		return err_set(e, "InternalFailure", "Out of memory.");
 	for (start = 0; start <= len; start = i + 1) {
 		const char *seg = s + start, *eq;
 		size_t seg_len, key_len;
@@ -350,39 +334,19 @@ query_parse(struct query *q, const char *s, struct err *e)
 			continue;
 		eq = memchr(seg, '=', seg_len);
 		key_len = eq ? (size_t)(eq - seg) : seg_len;
-		p = &q->params[q->n++];
-		if (query_add_element(q, &tmp, seg, key_len, &p->key,
-				      &p->key_len, &p->ekey, &p->ekey_len,
-				      e) < 0)
-			goto out;
-		if (query_add_element(q, &tmp, eq ? eq + 1 : "",
-				      eq ? seg_len - key_len - 1 : 0, &p->value,
-				      &p->value_len, &p->evalue,
-				      &p->evalue_len, e) < 0)
-			goto out;
-	}
-	if (buf_failed(&q->arena) || buf_failed(&tmp)) {
-		err_set(e, "MalformedQueryString",
-			"The query string is too large to verify.");
-		goto out;
-	}
-	for (i = 0; i < q->n; i++) {
-		const struct qparam *p = &q->params[i];
-		const char *base = q->arena.data;
-
-		q->views[i].key = (struct span){ base + p->key, p->key_len };
-		q->views[i].value = (struct span){ base + p->value,
-						   p->value_len };
-		q->views[i].ekey = (struct span){ base + p->ekey, p->ekey_len };
-		q->views[i].evalue = (struct span){ base + p->evalue,
-						    p->evalue_len };
+		p = &q->params[q->n];
+		if (query_decode(q, seg, key_len, &p->key, e) < 0 ||
+		    query_decode(q, eq ? eq + 1 : "",
+				 eq ? seg_len - key_len - 1 : 0, &p->value,
+				 e) < 0)
+			return -1;
+		p->ekey = query_encode(q, p->key);
+		p->evalue = query_encode(q, p->value);
+		q->sorted[q->n++] = p;
 	}
 	if (q->n)
-		qsort(q->views, q->n, sizeof(*q->views), qview_cmp);
-	rc = 0;
-out:
-	buf_free(&tmp);
-	return rc;
+		qsort(q->sorted, q->n, sizeof(*q->sorted), qparam_cmp);
+	return 0;
 }
 
 /* The decoded value of the first parameter called name, or an absent span. */
@@ -393,8 +357,8 @@ query_get(const struct query *q, const char *name)
 	size_t i;
 
 	for (i = 0; i < q->n; i++)
-		if (span_eq(q->views[i].key, name))
-			return q->views[i].value;
+		if (span_eq(q->params[i].key, name))
+			return q->params[i].value;
 	return none;
 }
 
@@ -407,24 +371,15 @@ msg_add(char *msg, size_t size, const char *s)
 		snprintf(msg + len, size - len, "%s%s", len ? " " : "", s);
 }
 
-/*
- * Reads Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
- * Signature=... and the request date from X-Amz-Date or Date.
- */
+/* Reads AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... */
 static int
-auth_from_header(const struct sigv4_request *r, struct span v, struct auth *a,
-		 struct err *e)
+auth_header_params(struct span v, struct auth *a, struct err *e)
 {
-	struct span alg = v, rest = { "", 0 };
 	const char *sp = memchr(v.p, ' ', v.n);
-	char missing[512] = "";
+	struct span alg = { v.p, sp ? (size_t)(sp - v.p) : v.n };
+	struct span rest = { v.p + alg.n, v.n - alg.n };
 	size_t nparams = 0;
 
-	if (sp) {
-		alg.n = (size_t)(sp - v.p);
-		rest.p = sp + 1;
-		rest.n = v.n - alg.n - 1;
-	}
 	if (!span_eq(alg, ALGORITHM))
 		return err_set(e, "IncompleteSignature",
 			       "Unsupported AWS 'algorithm': '%.*s'.",
@@ -464,7 +419,21 @@ auth_from_header(const struct sigv4_request *r, struct span v, struct auth *a,
 		else if (span_eq(key, "Signature"))
 			a->signature = val;
 	}
-	if (header_value(r, "X-Amz-Date", &a->date, e) < 0)
+	return 0;
+}
+
+/*
+ * Reads the Authorization header, then the request date from X-Amz-Date
+ * or else Date, and names everything missing in one message, as AWS does.
+ */
+static int
+auth_from_header(const struct sigv4_request *r, struct span v, struct auth *a,
+		 struct err *e)
+{
+	char missing[512] = "";
+
+	if (auth_header_params(v, a, e) < 0 ||
+	    header_value(r, "X-Amz-Date", &a->date, e) < 0)
 		return -1;
 	a->date_name = "X-Amz-Date";
 	if (!a->date.p) {
@@ -681,10 +650,13 @@ parse_http_date(struct span v, struct timestamp *t)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const char days[] = "SunMonTueWedThuFriSat";
-	struct span zone = { v.p + 25, v.n > 25 ? v.n - 25 : 0 };
+	struct span zone;
 	int y, mo = 0, d, h, mi, s, i;
 
-	if (v.n < 25 || memcmp(v.p + 3, ", ", 2) != 0 || v.p[7] != ' ' ||
+	if (v.n < 25)
+		return -1;
+	zone = (struct span){ v.p + 25, v.n - 25 };
+	if (memcmp(v.p + 3, ", ", 2) != 0 || v.p[7] != ' ' ||
 	    v.p[11] != ' ' || v.p[16] != ' ' || v.p[19] != ':' ||
 	    v.p[22] != ':')
 		return -1;
@@ -815,9 +787,9 @@ scope_parse(struct span c, struct scope *s, struct err *e)
 		goto bad;
 	s->whole.p = s->date.p;
 	s->whole.n = c.n - s->key_id.n - 1;
-	if (s->key_id.n >= sizeof(((struct sigv4_result *)0)->access_key_id) ||
-	    s->region.n >= sizeof(((struct sigv4_result *)0)->region) ||
-	    s->service.n >= sizeof(((struct sigv4_result *)0)->service))
+	if (s->key_id.n > SIGV4_MAX_KEY_ID ||
+	    s->region.n > SIGV4_MAX_SCOPE_NAME ||
+	    s->service.n > SIGV4_MAX_SCOPE_NAME)
 		return err_set(e, "IncompleteSignature",
 			       "Credential has an access key id, region or "
 			       "service that is too long: '%.*s'",
@@ -995,9 +967,10 @@ add_canonical_headers(struct buf *b, const struct sigv4_request *r,
 			n = strnlen(h->value, SIGV4_MAX_HEADER_VALUE + 1);
 			if (n > SIGV4_MAX_HEADER_VALUE)
 				return err_set(e, "IncompleteSignature",
-					       "The %s header is longer than "
-					       "%d bytes.",
-					       h->name,
+					       "The %.*s header is longer "
+					       "than %d bytes.",
+					       SHOWN(sn->name[i].n),
+					       sn->name[i].p,
 					       SIGV4_MAX_HEADER_VALUE);
 			if (found++)
 				buf_addc(b, ',');
@@ -1059,12 +1032,19 @@ add_canonical_uri(struct buf *b, const char *path, struct err *e)
 		buf_addc(&norm, '/');
 		buf_add(&norm, path + start, seg_len);
 	}
+	if (!norm.len)
+		buf_addc(&norm, '/');
 	if (buf_failed(&norm)) {
 		rc = err_set(e, "InternalFailure", "Out of memory.");
 		goto out;
 	}
-	uri_encode(b, norm.len ? norm.data : "/", norm.len ? norm.len : 1, 1);
-	if (norm.len && path[len - 1] == '/')
+	for (i = 0; i < norm.len; i++) {
+		char esc[3];
+
+		buf_add(b, esc, uri_encode_byte((unsigned char)norm.data[i], 1,
+						esc));
+	}
+	if (norm.len > 1 && path[len - 1] == '/')
 		buf_addc(b, '/');
 out:
 	buf_free(&norm);
@@ -1078,7 +1058,7 @@ add_canonical_query(struct buf *b, const struct query *q, int presigned)
 	int first = 1;
 
 	for (i = 0; i < q->n; i++) {
-		const struct qview *v = &q->views[i];
+		const struct qparam *v = q->sorted[i];
 
 		if (presigned && span_eq(v->key, "X-Amz-Signature"))
 			continue;
@@ -1137,7 +1117,8 @@ check_signature(const char *secret, const struct scope *s,
 		struct span given, struct err *e)
 {
 	static const char hex[] = "0123456789abcdef";
-	char date[9], region[64], service[64], sts[512];
+	char date[9], region[SIGV4_MAX_SCOPE_NAME + 1];
+	char service[SIGV4_MAX_SCOPE_NAME + 1], sts[512];
 	unsigned char key[SIGV4_KEY_LEN], mac[SIGV4_KEY_LEN];
 	char want[HEX_LEN];
 	int n, i, rc = -1;

@@ -37,6 +37,8 @@
 #define SIGV4_MAX_QUERY (256 * 1024)	/* raw query string */
 #define SIGV4_MAX_QUERY_PARAMS 4096	/* parameters in the query string */
 #define SIGV4_MAX_SECRET 256		/* secret access key */
+#define SIGV4_MAX_KEY_ID 128		/* access key id */
+#define SIGV4_MAX_SCOPE_NAME 63		/* region or service in the scope */
 
 #define SIGV4_KEY_LEN 32		/* an HMAC-SHA256 key or digest */
 
@@ -65,9 +67,9 @@ typedef int (*sigv4_secret_fn)(void *ctx, const char *access_key_id,
 
 /* Who signed, and for which scope. Written only on success. */
 struct sigv4_result {
-	char access_key_id[129];
-	char region[64];
-	char service[64];
+	char access_key_id[SIGV4_MAX_KEY_ID + 1];
+	char region[SIGV4_MAX_SCOPE_NAME + 1];
+	char service[SIGV4_MAX_SCOPE_NAME + 1];
 };
 
 /*
@@ -75,21 +77,24 @@ struct sigv4_result {
  * since the epoch) by a key that `lookup` knows, and fills *res. Otherwise
  * returns -1 with e set to the EC2 error code and an explanatory message:
  * MissingAuthenticationToken, IncompleteSignature, MalformedQueryString,
- * RequestExpired, AuthFailure or SignatureDoesNotMatch.
+ * RequestExpired, AuthFailure or SignatureDoesNotMatch (InternalFailure
+ * only when called without a request or out of memory).
  */
 int sigv4_verify(const struct sigv4_request *r, time_t now,
 		 sigv4_secret_fn lookup, void *ctx, struct sigv4_result *res,
 		 struct err *e);
 
 /*
- * Derives the SigV4 signing key
- *   HMAC(HMAC(HMAC(HMAC("AWS4" secret, date), region), service), "aws4_request")
- * into out. date is the scope date, YYYYMMDD. The key depends only on these
+ * Derives the SigV4 signing key into out:
+ *   k = HMAC("AWS4" secret, date); k = HMAC(k, region);
+ *   k = HMAC(k, service); out = HMAC(k, "aws4_request").
+ * date is the scope date, YYYYMMDD. The key depends only on these
  * four strings, so a caller may cache it per (key id, date, region, service).
  * Returns 0, or -1 when secret is longer than SIGV4_MAX_SECRET or OpenSSL
  * fails.
  */
-int sigv4_signing_key(const char *secret, const char *date, const char *region,
-		      const char *service, unsigned char out[SIGV4_KEY_LEN]);
+int sigv4_signing_key(const char *secret, const char *date,
+		      const char *region, const char *service,
+		      unsigned char out[SIGV4_KEY_LEN]);
 
 #endif

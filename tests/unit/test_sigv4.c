@@ -72,9 +72,13 @@ verify(const struct treq *t, time_t now, struct sigv4_result *res,
 	return sigv4_verify(&r, now, lookup, NULL, res, e);
 }
 
-/* Verifies t at now and checks the outcome: success when code is NULL. */
+/*
+ * Verifies t at now and checks the outcome: success when code is NULL,
+ * else that error code with a message containing msg (when not NULL).
+ */
 static void
-expect(const struct treq *t, time_t now, const char *code, const char *what)
+expect_msg(const struct treq *t, time_t now, const char *code,
+	   const char *msg, const char *what)
 {
 	struct sigv4_result res;
 	struct err e;
@@ -85,9 +89,16 @@ expect(const struct treq *t, time_t now, const char *code, const char *what)
 		      what, e.code, e.message);
 		return;
 	}
-	CHECK(rc == -1 && strcmp(e.code, code) == 0 && e.message[0],
-	      "%s: %s: want %s, got %s: %s", t->label, what, code,
-	      rc ? e.code : "success", e.message);
+	CHECK(rc == -1 && strcmp(e.code, code) == 0 && e.message[0] &&
+	      (!msg || strstr(e.message, msg)),
+	      "%s: %s: want %s (%s), got %s: %s", t->label, what, code,
+	      msg ? msg : "", rc ? e.code : "success", e.message);
+}
+
+static void
+expect(const struct treq *t, time_t now, const char *code, const char *what)
+{
+	expect_msg(t, now, code, NULL, what);
 }
 
 /* ---- a raw HTTP/1.1 parser, for test data only ---- */
@@ -192,8 +203,13 @@ parse_request(const char **p, const char *end, struct treq *t)
 		    copy_str(t->value[i], sizeof(t->value[i]), colon + 1,
 			     (size_t)(line + n - colon - 1)))
 			return -1;
-		if (strcasecmp(t->name[i], "Content-Length") == 0)
-			content_length = strtoul(t->value[i], NULL, 10);
+		if (strcasecmp(t->name[i], "Content-Length") == 0) {
+			char *num_end;
+
+			content_length = strtoul(t->value[i], &num_end, 10);
+			if (num_end == t->value[i] || *num_end)
+				return -1;
+		}
 		t->nheaders++;
 	}
 	if (!line)
@@ -356,7 +372,8 @@ check_signed_headers_tampered(const struct treq *base, time_t t0)
 		t = *base;
 		remove_header(&t, name);
 		snprintf(what, sizeof(what), "signed header %s removed", name);
-		expect(&t, t0, "SignatureDoesNotMatch", what);
+		expect_msg(&t, t0, "SignatureDoesNotMatch", "is not in the request",
+			   what);
 	}
 }
 
@@ -386,46 +403,50 @@ check_date_tampered(const struct treq *base, time_t t0)
 	t = *base;
 	format_iso(t0 + 86400, iso, sizeof(iso));
 	snprintf(header(&t, "X-Amz-Date"), sizeof(t.value[0]), "%s", iso);
-	expect(&t, t0 + 86400, "SignatureDoesNotMatch",
-	       "X-Amz-Date a day later than the credential scope");
+	expect_msg(&t, t0 + 86400, "SignatureDoesNotMatch",
+		   "Date in Credential scope",
+		   "X-Amz-Date a day later than the credential scope");
 	t = *base;
 	snprintf(header(&t, "X-Amz-Date"), sizeof(t.value[0]),
 		 "2026-11-30T10:07:15Z");
 	expect(&t, t0, "IncompleteSignature", "X-Amz-Date not basic ISO 8601");
 	t = *base;
 	remove_header(&t, "X-Amz-Date");
-	expect(&t, t0, "IncompleteSignature", "no X-Amz-Date nor Date");
+	expect_msg(&t, t0, "IncompleteSignature",
+		   "either a 'X-Amz-Date' or a 'Date' header",
+		   "no X-Amz-Date nor Date");
 }
 
 /* Authorization edits: from -> to, and the code EC2 answers. */
 static const struct {
-	const char *from, *to, *code, *what;
+	const char *from, *to, *code, *msg, *what;
 } auth_edits[] = {
 	{ "Credential=AKIDEXAMPLE/", "Credential=AKIDUNKNOWN/", "AuthFailure",
-	  "unknown access key" },
+	  "not able to validate", "unknown access key" },
 	{ "Credential=", "Credentials=", "IncompleteSignature",
-	  "no Credential" },
+	  "requires 'Credential' parameter", "no Credential" },
 	{ "SignedHeaders=", "SignedHeader=", "IncompleteSignature",
-	  "no SignedHeaders" },
-	{ ", Signature=", ", Sig=", "IncompleteSignature", "no Signature" },
+	  "requires 'SignedHeaders' parameter", "no SignedHeaders" },
+	{ ", Signature=", ", Sig=", "IncompleteSignature",
+	  "requires 'Signature' parameter", "no Signature" },
 	{ "AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA512 ", "IncompleteSignature",
-	  "other algorithm" },
+	  "Unsupported AWS 'algorithm'", "other algorithm" },
 	{ "AWS4-HMAC-SHA256 ", "AWS ", "IncompleteSignature",
-	  "signature version 2 style" },
+	  "Unsupported AWS 'algorithm'", "signature version 2 style" },
 	{ "/us-east-1/ec2/", "/us-east-1/", "IncompleteSignature",
-	  "scope with 4 parts" },
+	  "exactly 5 slash-delimited", "scope with 4 parts" },
 	{ "/ec2/aws4_request", "/ec2/x/aws4_request", "IncompleteSignature",
-	  "scope with 6 parts" },
+	  "exactly 5 slash-delimited", "scope with 6 parts" },
 	{ ", SignedHeaders=", ", SignedHeaders ", "IncompleteSignature",
-	  "parameter without '='" },
+	  "missing equal-sign", "parameter without '='" },
 	{ "/aws4_request", "/aws4_requesx", "SignatureDoesNotMatch",
-	  "scope terminator not aws4_request" },
+	  "valid terminator", "scope terminator not aws4_request" },
 	{ "/20261130/", "/20261129/", "SignatureDoesNotMatch",
-	  "scope date not the X-Amz-Date day" },
-	{ "host;", "", "SignatureDoesNotMatch", "host not signed" },
+	  "Date in Credential scope", "scope date not the X-Amz-Date day" },
+	{ "host;", "", "SignatureDoesNotMatch", "'Host'", "host not signed" },
 	{ "/us-east-1/", "/eu-west-1/", "SignatureDoesNotMatch",
-	  "other region in the scope" },
-	{ "/ec2/", "/ec3/", "SignatureDoesNotMatch",
+	  "signature we calculated", "other region in the scope" },
+	{ "/ec2/", "/ec3/", "SignatureDoesNotMatch", "signature we calculated",
 	  "other service in the scope" },
 };
 
@@ -443,8 +464,13 @@ check_authorization_tampered(const struct treq *base, time_t t0)
 		CHECK(rc == 0, "%s: cannot apply '%s'", base->label,
 		      auth_edits[i].what);
 		if (rc == 0)
-			expect(&t, t0, auth_edits[i].code, auth_edits[i].what);
+			expect_msg(&t, t0, auth_edits[i].code,
+				   auth_edits[i].msg, auth_edits[i].what);
 	}
+	CHECK(edit_header(&t, base, "Authorization", "Credential=",
+			  "Credential=junk, Credential=") == 0, "%s",
+	      base->label);
+	expect(&t, t0, NULL, "a repeated key: the last one counts");
 	t = *base;
 	v = header(&t, "Authorization");
 	n = strlen(v);
@@ -463,7 +489,8 @@ check_authorization_tampered(const struct treq *base, time_t t0)
 	expect(&t, t0, "IncompleteSignature", "algorithm only");
 	t = *base;
 	remove_header(&t, "Authorization");
-	expect(&t, t0, "MissingAuthenticationToken", "no Authorization");
+	expect_msg(&t, t0, "MissingAuthenticationToken",
+		   "missing Authentication Token", "no Authorization");
 	t = *base;
 	snprintf(t.query, sizeof(t.query), "X-Amz-Algorithm=AWS4-HMAC-SHA256");
 	expect(&t, t0, "SignatureDoesNotMatch", "header and presigned both");
@@ -498,8 +525,8 @@ check_captured(const struct treq *base)
 		expect(&t, t0, "SignatureDoesNotMatch", "body one byte short");
 		t = *base;
 		add_header(&t, "X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD");
-		expect(&t, t0, "SignatureDoesNotMatch",
-		       "UNSIGNED-PAYLOAD with a body");
+		expect_msg(&t, t0, "SignatureDoesNotMatch", "UNSIGNED-PAYLOAD",
+			   "UNSIGNED-PAYLOAD with a body");
 	}
 	t = *base;
 	snprintf(t.path, sizeof(t.path), "/x");
@@ -702,6 +729,11 @@ test_presigned(void)
 			  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
 			  "95991b7852b855") == 0, "no content hash header");
 	expect(t, t0, "SignatureDoesNotMatch", "content hash header changed");
+	CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD",
+			  "UNSIGNED-PAYLOAX") == 0, "no content hash header");
+	expect_msg(t, t0, "SignatureDoesNotMatch",
+		   "'x-amz-content-sha256' header does not match",
+		   "content hash header neither a hash nor UNSIGNED-PAYLOAD");
 out:
 	free(base);
 	free(t);
@@ -732,7 +764,9 @@ test_golden_header_signed(void)
 		expect(base, t0, NULL, "with X-Amz-Content-SHA256");
 		*t = *base;
 		t->body[0] = 'a';
-		expect(t, t0, "SignatureDoesNotMatch", "body not the hash");
+		expect_msg(t, t0, "SignatureDoesNotMatch",
+			   "'x-amz-content-sha256' header does not match",
+			   "body not the hash");
 		CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "9034", "9035")
 		      == 0, "hash");
 		expect(t, t0, "SignatureDoesNotMatch", "hash header changed");
@@ -955,7 +989,8 @@ same_spacing_str(const char *a, const char *b)
 		}
 		if (!*a || !*b)
 			return *a == *b;
-		if ((*a == ' ' || *a == '\t') != (*b == ' ' || *b == '\t'))
+		/* Both at a run of spaces go round again; else they differ. */
+		if (!(*a == ' ' || *a == '\t') || !(*b == ' ' || *b == '\t'))
 			return 0;
 	}
 }
