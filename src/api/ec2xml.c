@@ -10,25 +10,24 @@
 void
 xml_escape(struct buf *b, const char *s)
 {
-	const char *run = s;
-
-	for (; *s; s++) {
+	for (;;) {
+		size_t run = strcspn(s, "&<>\"'\r");
 		const char *rep;
 
+		buf_add(b, s, run);
+		s += run;
 		switch (*s) {
+		case '\0': return;
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
-		case '\r': rep = "&#13;"; break;
-		default: continue;
+		default: rep = "&#13;"; break;	/* \r, kept by parsers */
 		}
-		buf_add(b, run, (size_t)(s - run));
 		buf_adds(b, rep);
-		run = s + 1;
+		s++;
 	}
-	buf_add(b, run, (size_t)(s - run));
 }
 
 static struct buf *

@@ -63,7 +63,9 @@ buf_reserve(struct buf *b, size_t extra)
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) < 0)
+	/* The common case, room already there, touches nothing else. */
+	if (!(b->len + n < b->cap && b->len + n <= b->max && !b->failed) &&
+	    buf_reserve(b, n) < 0)
 		return;
 	if (n)
 		memcpy(b->data + b->len, p, n);

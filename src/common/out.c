@@ -82,10 +82,19 @@ out_str(struct out *o, const char *name, const char *value)
 void
 out_int(struct out *o, const char *name, long long value)
 {
-	char s[32];
+	char s[24], *p = s + sizeof(s) - 1;
+	unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value
+					 : (unsigned long long)value;
 
-	snprintf(s, sizeof(s), "%lld", value);
-	o->ops->scalar(o, name, s, OUT_NUMBER);
+	/* By hand: replies carry thousands of numbers, snprintf showed. */
+	*p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (value < 0)
+		*--p = '-';
+	o->ops->scalar(o, name, p, OUT_NUMBER);
 }
 
 void

@@ -81,6 +81,9 @@ struct tagged {
 };
 int store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
 		   struct err *e);
+/* The same, only for resources of one type ("key-pair"). */
+int store_tags_of_type(struct store_tx *tx, const char *type,
+		       struct tagged **ret, size_t *ret_n, struct err *e);
 void tagged_free(struct tagged *v, size_t n);
 
 /*

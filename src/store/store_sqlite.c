@@ -118,12 +118,25 @@ migrate(sqlite3 *db, int *ret_version, struct err *e)
 	return 0;
 }
 
+/*
+ * SQLite's allocation statistics take a global mutex on every malloc; ec2d
+ * does not read them, and under load that mutex showed in profiles.
+ */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 store_open(const char *dir, struct store **ret, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	struct store *s;
 	char path[4096];
 
+	pthread_once(&once, sqlite_setup);
 	if (snprintf(path, sizeof(path), "%s/ec2d.db", dir) >=
 	    (int)sizeof(path))
 		return err_set(e, "InternalError", "Data directory path too long.");
@@ -614,6 +627,26 @@ store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
 			      "ON r.id = t.resource_id "
 			      "ORDER BY t.resource_id, t.key",
 			      0, NULL, e),
+			 sizeof(struct tagged), tagged_fill, tagged_rows_free,
+			 &v, ret_n, e) < 0)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+int
+store_tags_of_type(struct store_tx *tx, const char *type,
+		   struct tagged **ret, size_t *ret_n, struct err *e)
+{
+	void *v = NULL;
+
+	if (rows_collect(tx,
+			 STMT(tx,
+			      "SELECT t.resource_id, r.type, t.key, t.value "
+			      "FROM tags t JOIN resources r "
+			      "ON r.id = t.resource_id WHERE r.type=? "
+			      "ORDER BY t.resource_id, t.key",
+			      e, type),
 			 sizeof(struct tagged), tagged_fill, tagged_rows_free,
 			 &v, ret_n, e) < 0)
 		return -1;

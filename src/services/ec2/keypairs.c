@@ -222,6 +222,7 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 	struct strlist names, ids;
 	struct filter_set fs = { 0 };
 	struct keypair *v = NULL;
+	struct tag_index tags = { 0 };
 	bool with_public = false;
 	size_t n = 0;
 	int rc = -1;
@@ -233,7 +234,8 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 	    param_bool(c->req, "IncludePublicKey", &with_public, e) < 0 ||
 	    filters_parse(c->req, &keypair_filters, &fs, e) < 0 ||
 	    store_keypair_list(c->tx, &v, &n, e) < 0 ||
-	    keypairs_asked_exist(v, n, &names, &ids, e) < 0)
+	    keypairs_asked_exist(v, n, &names, &ids, e) < 0 ||
+	    tag_index_load(c->tx, "key-pair", &tags, e) < 0)
 		goto out;
 	out_list(o, "keySet");
 	for (size_t i = 0; i < n; i++) {
@@ -242,7 +244,7 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 		if ((names.n && !strlist_contains(&names, v[i].name)) ||
 		    (ids.n && !strlist_contains(&ids, v[i].id)))
 			continue;
-		if (store_tags_get(c->tx, v[i].id, &kv.tags, e) < 0) {
+		if (tag_index_get(&tags, v[i].id, &kv.tags, e) < 0) {
 			out_list_end(o);
 			goto out;
 		}
@@ -258,11 +260,12 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 			out_str(o, "keyFingerprint", v[i].fingerprint);
 			out_item_end(o);
 		}
-		tags_free(&kv.tags);
+		free(kv.tags.v);
 	}
 	out_list_end(o);
 	rc = 0;
 out:
+	tag_index_free(&tags);
 	keypairs_free(v, n);
 	filters_free(&fs);
 	strlist_free(&names);

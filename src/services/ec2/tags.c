@@ -200,6 +200,55 @@ tags_put(struct store_tx *tx, const char *id, const struct tags *t,
 	return 0;
 }
 
+int
+tag_index_load(struct store_tx *tx, const char *type, struct tag_index *idx,
+	       struct err *e)
+{
+	idx->rows = NULL;
+	idx->n = 0;
+	return store_tags_of_type(tx, type, &idx->rows, &idx->n, e);
+}
+
+int
+tag_index_get(const struct tag_index *idx, const char *id, struct tags *view,
+	      struct err *e)
+{
+	size_t lo = 0, hi = idx->n, first, end;
+
+	view->v = NULL;
+	view->n = 0;
+	while (lo < hi) {	/* the first row with resource_id >= id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(idx->rows[mid].resource_id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = end = lo;
+	while (end < idx->n && strcmp(idx->rows[end].resource_id, id) == 0)
+		end++;
+	if (end == first)
+		return 0;
+	view->v = calloc(end - first, sizeof(*view->v));
+	if (!view->v)
+		return err_set(e, "InternalError", "Out of memory.");
+	for (size_t i = first; i < end; i++) {
+		view->v[view->n].key = idx->rows[i].key;
+		view->v[view->n].value = idx->rows[i].value;
+		view->n++;
+	}
+	return 0;
+}
+
+void
+tag_index_free(struct tag_index *idx)
+{
+	tagged_free(idx->rows, idx->n);
+	idx->rows = NULL;
+	idx->n = 0;
+}
+
 void
 tags_write(struct out *o, const struct tags *t)
 {
@@ -380,7 +429,7 @@ ec2_describe_tags(struct action_ctx *c, struct out *o, struct err *e)
 	size_t n = 0;
 	int rc = -1;
 
-	if (page_parse(c->req, 5, 1000, &pg, e) < 0 ||
+	if (page_parse(c->req, "DescribeTags", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &tagged_filters, &fs, e) < 0 ||
 	    store_tags_all(c->tx, &rows, &n, e) < 0)
 		goto out;

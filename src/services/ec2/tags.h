@@ -30,6 +30,21 @@ int tagspec_parse(const struct param *req, const char *type,
 int tags_put(struct store_tx *tx, const char *id, const struct tags *t,
 	     struct err *e);
 
+/*
+ * All tags of one resource type, loaded with one query so a Describe call
+ * does not query once per resource. tag_index_get() fills view with the
+ * tags of id (borrowed strings; free(view->v) only).
+ */
+struct tag_index {
+	struct tagged *rows;	/* ordered by resource id, then key */
+	size_t n;
+};
+int tag_index_load(struct store_tx *tx, const char *type,
+		   struct tag_index *idx, struct err *e);
+int tag_index_get(const struct tag_index *idx, const char *id,
+		  struct tags *view, struct err *e);
+void tag_index_free(struct tag_index *idx);
+
 /* <tagSet><item><key/><value/></item>...</tagSet> */
 void tags_write(struct out *o, const struct tags *t);
 
