@@ -191,6 +191,34 @@ ensure_account(struct store *s, bool *created, struct err *e)
 	return store_commit(tx, e);
 }
 
+/*
+ * The region a data directory serves is fixed at its first start: its
+ * resources live in that region. A later start naming another one is
+ * refused, and `ec2d env` reads it back from here.
+ */
+static int
+record_region(struct store *s, const struct config *cfg, struct err *e)
+{
+	struct store_tx *tx = store_begin(s, true, e);
+	char region[64];
+	int rc;
+
+	if (!tx)
+		return -1;
+	rc = store_meta_get(tx, "region", region, sizeof(region), e);
+	if (rc == 1)
+		rc = store_meta_set(tx, "region", cfg->region, e);
+	else if (rc == 0 && strcmp(region, cfg->region) != 0)
+		rc = err_set(e, "InternalError",
+			     "this data directory serves region %s, not %s",
+			     region, cfg->region);
+	if (rc < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx, e);
+}
+
 static int
 root_key(struct store *s, struct access_key *k, struct err *e)
 {
@@ -334,6 +362,10 @@ cmd_serve(struct config *cfg)
 		die("cannot create the account: %s", e.message);
 		goto out;
 	}
+	if (record_region(store, cfg, &e) < 0) {
+		die("cannot use the store: %s", e.message);
+		goto out;
+	}
 	if (tls_material(cfg, &cert, &key))
 		goto out;
 	/* Block before any thread exists so every thread inherits it. */
@@ -410,6 +442,15 @@ cmd_env(struct config *cfg)
 	if (root_key(store, &k, &e) < 0) {
 		die("%s", e.message);
 		goto out;
+	}
+	{
+		struct store_tx *tx = store_begin(store, false, &e);
+
+		if (tx) {
+			store_meta_get(tx, "region", cfg->region,
+				       sizeof(cfg->region), &e);
+			store_rollback(tx);
+		}
 	}
 	snprintf(path, sizeof(path), "%s/endpoint", cfg->data_dir);
 	saved = read_file(path);

@@ -142,8 +142,8 @@ query_decode(const char *text, size_t len, struct param *root,
 		    !query_text_ok(name, nlen) || !query_text_ok(value, vlen)) {
 			rc = err_set(e, "InvalidParameterValue",
 				     "The parameter '%.100s' has a name or "
-				     "value that is not valid UTF-8 text.",
-				     name);
+				     "value that is not valid UTF-8 or holds "
+				     "a control character.", name);
 		} else if (skip_presign && strncmp(name, "X-Amz-", 6) == 0) {
 			rc = 0;
 		} else {

@@ -151,6 +151,16 @@ api_error_reply(const struct err *e, struct api_reply *rep)
 
 /* Authentication. */
 
+static const char *
+header(const struct api_request *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+
 struct auth_ctx {
 	struct api *a;
 	struct access_key key;
@@ -189,8 +199,19 @@ authenticate(struct api *a, const struct api_request *r,
 	struct sigv4_result res;
 
 	ac->a = a;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+		return err_set(e, "UnsupportedOperation",
+			       "The HTTP method %.16s is not supported: EC2 "
+			       "requests use GET or POST.", r->method);
 	if (sigv4_verify(&sr, time(NULL), secret_lookup, ac, &res, e) < 0)
 		return -1;
+	/* No temporary credentials exist yet (STS comes later), so a
+	 * session token can only be one ec2d did not issue. */
+	if (header(r, "X-Amz-Security-Token") ||
+	    strstr(r->query, "X-Amz-Security-Token="))
+		return err_set(e, "AuthFailure",
+			       "The security token included in the request is "
+			       "invalid.");
 	if (strcmp(res.region, a->cfg->region) != 0)
 		return err_set(e, "SignatureDoesNotMatch",
 			       "Credential should be scoped to a valid region, "
@@ -204,15 +225,6 @@ authenticate(struct api *a, const struct api_request *r,
 }
 
 /* Parameters. */
-
-static const char *
-header(const struct api_request *r, const char *name)
-{
-	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcasecmp(r->headers[i].name, name) == 0)
-			return r->headers[i].value;
-	return NULL;
-}
 
 static int
 decode(const struct api_request *r, struct param *root, struct err *e)

@@ -141,8 +141,21 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 		return set_str(c->data_dir, sizeof(c->data_dir), v, key, msg,
 			       msgsize);
 	if (strcmp(key, "listen") == 0) {
-		if (!strrchr(v, ':')) {
+		const char *port = strrchr(v, ':');
+		char *end;
+		long n;
+
+		if (!port || port == v) {
 			snprintf(msg, msgsize, "listen: expected HOST:PORT");
+			return -1;
+		}
+		errno = 0;
+		n = strtol(port + 1, &end, 10);
+		if (errno || end == port + 1 || *end || n < 0 || n > 65535 ||
+		    !isdigit((unsigned char)port[1])) {
+			snprintf(msg, msgsize,
+				 "listen: the port must be a number from 0 to "
+				 "65535, not '%s'", port + 1);
 			return -1;
 		}
 		return set_str(c->listen, sizeof(c->listen), v, key, msg,

@@ -84,7 +84,9 @@ class Server:
         self.start()
 
     def client(self, service="ec2", secret=None, key=None, **config):
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, **config)
+        # total_max_attempts=1: no retries, so tests see every error.
+        cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                     **config)
         return boto3.client(service, endpoint_url=self.url, region_name=REGION,
                             aws_access_key_id=key or self.key,
                             aws_secret_access_key=secret or self.secret,

@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		param_strlist(root, "InstanceId", 100, &l, &e);
 		strlist_free(&l);
 		param_int(root, "MaxResults", false, 5, 1000, &n, &e);
-		page_parse(root, 5, 1000, &pg, &e);
+		page_parse(root, "Fuzz", 5, 1000, &pg, &e);
 		if (filters_parse(root, &spec, &fs, &e) == 0) {
 			filters_match(&fs, &spec, "x");
 			filters_free(&fs);

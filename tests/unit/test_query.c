@@ -301,13 +301,20 @@ test_paginate(void)
 	struct err e;
 	int seen = 0, pages = 0;
 
-	CHECK(page_token_encode("i-0123\x01x", token, sizeof(token)) == 0 &&
-		      page_token_decode(token, key, sizeof(key)) == 0 &&
+	CHECK(page_token_encode("L", "i-0123\x01x", token, sizeof(token)) ==
+			      0 &&
+		      page_token_decode(token, "L", key, sizeof(key)) == 0 &&
 		      strcmp(key, "i-0123\x01x") == 0,
 	      "token round trip");
-	CHECK(page_token_decode("garbage!", key, sizeof(key)) < 0, "garbage");
-	CHECK(page_token_decode("Zm9v", key, sizeof(key)) < 0,
+	CHECK(page_token_decode(token, "M", key, sizeof(key)) < 0,
+	      "a token of another listing");
+	CHECK(page_token_decode("garbage!", "L", key, sizeof(key)) < 0,
+	      "garbage");
+	CHECK(page_token_decode("Zm9v", "L", key, sizeof(key)) < 0,
 	      "base64 without the prefix");
+	page_token_encode("L", "", token, sizeof(token));
+	CHECK(page_token_decode(token, "L", key, sizeof(key)) < 0,
+	      "a token with an empty key");
 	/* Walk five items two at a time, as a client loop would. */
 	token[0] = '\0';
 	do {
@@ -317,13 +324,13 @@ test_paginate(void)
 		snprintf(req, sizeof(req), "MaxResults=2%s%s",
 			 token[0] ? "&NextToken=" : "", token);
 		p = decode_str(req, &e);
-		CHECK(page_parse(p, 1, 10, &pg, &e) == 0, "page_parse");
+		CHECK(page_parse(p, "L", 1, 10, &pg, &e) == 0, "page_parse");
 		for (int i = 0; i < 5; i++)
 			if (page_take(&pg, keys[i]))
 				seen++;
 		token[0] = '\0';
 		if (pg.more)
-			page_token_encode(pg.last, token, sizeof(token));
+			page_token_encode("L", pg.last, token, sizeof(token));
 		params_free(p);
 	} while (token[0] && ++pages < 10);
 	CHECK(seen == 5 && pages == 2, "5 items in 3 pages: seen %d, %d",
@@ -331,12 +338,12 @@ test_paginate(void)
 	{
 		struct param *p = decode_str("MaxResults=1001", &e);
 
-		CHECK(page_parse(p, 5, 1000, &pg, &e) < 0 &&
+		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
 			      strcmp(e.code, "InvalidParameterValue") == 0,
 		      "MaxResults over the range");
 		params_free(p);
 		p = decode_str("NextToken=abc", &e);
-		CHECK(page_parse(p, 5, 1000, &pg, &e) < 0 &&
+		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
 			      strcmp(e.code, "InvalidPaginationToken") == 0,
 		      "bad token: %s", e.code);
 		params_free(p);

@@ -12,11 +12,12 @@ static const char b64url[] =
 #define TOKEN_PREFIX "ec2d1:"
 
 int
-page_token_encode(const char *key, char *out, size_t size)
+page_token_encode(const char *scope, const char *key, char *out, size_t size)
 {
-	char text[PAGE_KEY_MAX + 16];
+	char text[PAGE_KEY_MAX + 80];
 	size_t len, o = 0;
-	int n = snprintf(text, sizeof(text), TOKEN_PREFIX "%s", key);
+	int n = snprintf(text, sizeof(text), TOKEN_PREFIX "%.63s:%s", scope,
+			 key);
 
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -1;
@@ -51,9 +52,11 @@ b64url_val(char c)
 }
 
 int
-page_token_decode(const char *token, char *key, size_t size)
+page_token_decode(const char *token, const char *scope, char *key,
+		  size_t size)
 {
-	char text[PAGE_KEY_MAX + 16];
+	char text[PAGE_KEY_MAX + 80];
+	size_t plen;
 	size_t len = strlen(token), o = 0;
 
 	if (len == 0 || len % 4 == 1 || len > (sizeof(text) - 1) / 3 * 4)
@@ -76,17 +79,19 @@ page_token_decode(const char *token, char *key, size_t size)
 			text[o++] = (char)v;
 	}
 	text[o] = '\0';
+	plen = strlen(TOKEN_PREFIX) + strlen(scope);
 	if (strlen(text) != o || strncmp(text, TOKEN_PREFIX,
-					 strlen(TOKEN_PREFIX)) != 0)
+					 strlen(TOKEN_PREFIX)) != 0 ||
+	    strncmp(text + strlen(TOKEN_PREFIX), scope, strlen(scope)) != 0 ||
+	    text[plen] != ':' || text[plen + 1] == '\0')
 		return -1;
-	if (snprintf(key, size, "%s", text + strlen(TOKEN_PREFIX)) >=
-	    (int)size)
+	if (snprintf(key, size, "%s", text + plen + 1) >= (int)size)
 		return -1;
 	/* Re-encoding must give the same token: no alternative spellings. */
 	{
 		char again[sizeof(text) * 2];
 
-		if (page_token_encode(key, again, sizeof(again)) < 0 ||
+		if (page_token_encode(scope, key, again, sizeof(again)) < 0 ||
 		    strcmp(again, token) != 0)
 			return -1;
 	}
@@ -94,13 +99,14 @@ page_token_decode(const char *token, char *key, size_t size)
 }
 
 int
-page_parse(const struct param *req, long long min, long long max,
-	   struct page *p, struct err *e)
+page_parse(const struct param *req, const char *scope, long long min,
+	   long long max, struct page *p, struct err *e)
 {
 	const char *token = NULL;
 	const char *ms = NULL;
 
 	memset(p, 0, sizeof(*p));
+	p->scope = scope;
 	if (param_str(req, "MaxResults", false, 0, &ms, e) < 0 ||
 	    param_str(req, "NextToken", false, 1024, &token, e) < 0)
 		return -1;
@@ -111,7 +117,7 @@ page_parse(const struct param *req, long long min, long long max,
 			       "equal to %lld and smaller than or equal to "
 			       "%lld.", ms, min, max);
 	if (token && *token &&
-	    page_token_decode(token, p->after, sizeof(p->after)) < 0)
+	    page_token_decode(token, scope, p->after, sizeof(p->after)) < 0)
 		return err_set(e, "InvalidPaginationToken",
 			       "The specified pagination token is not valid or "
 			       "is expired.");
@@ -137,6 +143,7 @@ page_write_token(const struct page *p, struct out *o, const char *name)
 {
 	char token[PAGE_KEY_MAX * 2];
 
-	if (p->more && page_token_encode(p->last, token, sizeof(token)) == 0)
+	if (p->more &&
+	    page_token_encode(p->scope, p->last, token, sizeof(token)) == 0)
 		out_str(o, name, token);
 }

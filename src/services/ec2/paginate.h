@@ -4,9 +4,10 @@
  * A listing walks its items in a stable key order (ids or names). The token
  * names the last key a page returned, so the next page starts after it and
  * items added or removed in between neither repeat nor shift the rest. The
- * token is opaque to clients (base64url of a versioned text) and checked:
- * anything that does not decode is InvalidPaginationToken. The last page has no
- * token, so client loops end.
+ * token is opaque to clients (base64url of a versioned text naming the
+ * listing it belongs to) and checked: anything that does not decode, or
+ * that another listing issued, is InvalidPaginationToken. The last page has
+ * no token, so client loops end.
  */
 #ifndef EC2D_SERVICES_EC2_PAGINATE_H
 #define EC2D_SERVICES_EC2_PAGINATE_H
@@ -20,6 +21,7 @@
 #define PAGE_KEY_MAX 512
 
 struct page {
+	const char *scope;	/* the listing: "DescribeTags" */
 	long long max;		/* items per page; 0: no limit */
 	char after[PAGE_KEY_MAX]; /* start after this key ("" from the start) */
 	long long taken;
@@ -29,10 +31,9 @@ struct page {
 
 /*
  * Read MaxResults (min..max; absent: every item) and NextToken from req.
- * name_max: the parameter's name ("MaxResults").
  */
-int page_parse(const struct param *req, long long min, long long max,
-	       struct page *p, struct err *e);
+int page_parse(const struct param *req, const char *scope, long long min,
+	       long long max, struct page *p, struct err *e);
 
 /*
  * Offer the next matching item, in key order. True when it belongs on this
@@ -45,7 +46,9 @@ bool page_take(struct page *p, const char *key);
 void page_write_token(const struct page *p, struct out *o, const char *name);
 
 /* Exposed for tests. */
-int page_token_encode(const char *key, char *out, size_t size);
-int page_token_decode(const char *token, char *key, size_t size);
+int page_token_encode(const char *scope, const char *key, char *out,
+		      size_t size);
+int page_token_decode(const char *token, const char *scope, char *key,
+		      size_t size);
 
 #endif
