@@ -1,0 +1,102 @@
+"""Per-access-key rate limiting on a private server (1 request/s, burst 3)."""
+import math
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import REGION, Server, error_code
+from test_auth import VERSION, call
+
+
+@pytest.fixture(scope="module")
+def limited():
+    s = Server("--rate-limit", "1", "--rate-burst", "3")
+    yield s
+    s.close()
+
+
+def no_retry_client(server):
+    """A client that never retries. (conftest's Server.client() passes
+    retries max_attempts=1, which botocore reads as one *retry*.)"""
+    return boto3.client("ec2", endpoint_url=server.url, region_name=REGION,
+                        aws_access_key_id=server.key,
+                        aws_secret_access_key=server.secret,
+                        config=Config(retries={"total_max_attempts": 1,
+                                               "mode": "standard"}))
+
+
+def test_burst_then_request_limit_exceeded(limited):
+    t0 = time.monotonic()
+    results = [call(limited, {"Action": "DescribeRegions",
+                              "Version": VERSION})[:2] for _ in range(12)]
+    elapsed = time.monotonic() - t0
+    ok = [r for r in results if r == (200, None)]
+    limited_ = [r for r in results if r == (503, "RequestLimitExceeded")]
+    assert len(ok) + len(limited_) == len(results), results
+    # The burst passes, then the bucket is empty; at most one more request
+    # per second elapsed (plus one for rounding) gets through.
+    assert results[:3] == [(200, None)] * 3, results
+    assert len(ok) <= 3 + math.ceil(elapsed) + 1, (results, elapsed)
+    assert limited_, results
+
+
+def test_boto3_without_retries_sees_the_code(limited):
+    ec2 = no_retry_client(limited)
+    seen = None
+    for _ in range(10):
+        try:
+            ec2.describe_availability_zones()
+        except ClientError as e:
+            seen = e
+            break
+    assert seen is not None, "ten calls at once were never throttled"
+    assert seen.response["Error"]["Code"] == "RequestLimitExceeded"
+    assert seen.response["Error"]["Message"].startswith(
+        "Request limit exceeded")
+    assert seen.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert seen.response["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_bucket_refills(limited):
+    """Drain the bucket, then wait (polling, bounded) for the refill."""
+    for _ in range(10):
+        if call(limited, {"Action": "DescribeRegions",
+                          "Version": VERSION})[1] == "RequestLimitExceeded":
+            break
+    else:
+        pytest.fail("never throttled")
+    deadline = time.monotonic() + 5
+    while True:
+        status, code, _, _ = call(limited, {"Action": "DescribeRegions",
+                                            "Version": VERSION})
+        if status == 200:
+            break
+        assert (status, code) == (503, "RequestLimitExceeded")
+        assert time.monotonic() < deadline, "the bucket never refilled"
+        time.sleep(0.1)
+
+
+def test_unauthenticated_requests_are_not_counted(limited):
+    """A bad signature answers its own error even while throttled."""
+    for _ in range(10):
+        if call(limited, {"Action": "DescribeRegions",
+                          "Version": VERSION})[1] == "RequestLimitExceeded":
+            break
+    status, code, _, _ = call(limited, {"Action": "DescribeRegions",
+                                        "Version": VERSION},
+                              secret="x" * 40)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+
+
+def test_dry_run_counts_too(limited):
+    ec2 = no_retry_client(limited)
+    codes = []
+    for _ in range(10):
+        with pytest.raises(ClientError) as e:
+            ec2.describe_regions(DryRun=True)
+        codes.append(error_code(e))
+    assert set(codes) <= {"DryRunOperation", "RequestLimitExceeded"}
+    assert "RequestLimitExceeded" in codes
