@@ -25,6 +25,8 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "control/control.h"
+#include "control/images.h"
 #include "store/store.h"
 #include "version.h"
 
@@ -54,7 +56,11 @@ static const char usage[] =
 	"  --rate-burst N         burst size of that limit [400]\n"
 	"  --threads N            HTTP worker threads [2]\n"
 	"  --max-connections N    concurrent connections [1000]\n"
-	"  --log-level LEVEL      debug, info, warn or error [info]\n";
+	"  --log-level LEVEL      debug, info, warn or error [info]\n"
+	"  --image-root DIR       image manifests may only come from here\n"
+	"                         [DATA-DIR/images]\n"
+	"  --default-image FILE   manifest registered at start when present\n"
+	"                         [IMAGE-ROOT/default/image.json]; none: skip\n";
 
 enum { CMD_SERVE, CMD_ENV };
 
@@ -73,6 +79,8 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
+	{ "image-root", required_argument, NULL, 0 },
+	{ "default-image", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -126,6 +134,7 @@ parse_options(int argc, char **argv, struct config *cfg)
 		die("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	config_finish(cfg);
 	return 0;
 }
 
@@ -217,6 +226,19 @@ record_region(struct store *s, const struct config *cfg, struct err *e)
 		return -1;
 	}
 	return store_commit(tx, e);
+}
+
+static int
+account_id(struct store *s, char *out, size_t size, struct err *e)
+{
+	struct store_tx *tx = store_begin(s, false, e);
+	int rc;
+
+	if (!tx)
+		return -1;
+	rc = store_meta_get(tx, "account_id", out, size, e);
+	store_rollback(tx);
+	return rc == 0 ? 0 : -1;
 }
 
 static int
@@ -336,13 +358,21 @@ tls_material(struct config *cfg, char **cert, char **key)
 	return 0;
 }
 
+static void
+wake_control(void *ctx)
+{
+	control_wake(ctx);
+}
+
 static int
 cmd_serve(struct config *cfg)
 {
 	struct store *store = NULL;
 	struct api *api = NULL;
 	struct http *http = NULL;
+	struct control *control = NULL;
 	char msg[512], url[300], ready[CONFIG_PATH_MAX + 800];
+	char account[16] = "";
 	char *cert = NULL, *key = NULL;
 	struct err e = { "", "" };
 	enum log_level level;
@@ -366,6 +396,12 @@ cmd_serve(struct config *cfg)
 		die("cannot use the store: %s", e.message);
 		goto out;
 	}
+	if (account_id(store, account, sizeof(account), &e) < 0 ||
+	    images_register_default(cfg, store, account, &e) < 0) {
+		die("cannot register the default image %s: %s",
+		    cfg->default_image, e.message);
+		goto out;
+	}
 	if (tls_material(cfg, &cert, &key))
 		goto out;
 	/* Block before any thread exists so every thread inherits it. */
@@ -379,6 +415,11 @@ cmd_serve(struct config *cfg)
 		die("%s", "out of memory");
 		goto out;
 	}
+	if (control_start(cfg, store, &control, &e) < 0) {
+		die("%s", e.message);
+		goto out;
+	}
+	api_set_notify(api, wake_control, control);
 	if (http_start(cfg, api, cert, key, &http, &port, msg, sizeof(msg)) <
 	    0) {
 		die("%s", msg);
@@ -415,6 +456,7 @@ cmd_serve(struct config *cfg)
 	rc = 0;
 out:
 	http_stop(http);
+	control_stop(control);
 	api_free(api);
 	store_close(store);
 	free(cert);

@@ -26,7 +26,16 @@ struct api {
 	struct ratelimit *rl;
 	const struct action *actions;
 	size_t nactions;
+	void (*notify)(void *ctx);
+	void *notify_ctx;
 };
+
+void
+api_set_notify(struct api *a, void (*fn)(void *ctx), void *ctx)
+{
+	a->notify = fn;
+	a->notify_ctx = ctx;
+}
 
 size_t
 api_service_count(void)
@@ -391,6 +400,8 @@ run_action(struct api *a, const struct action *act, struct action_ctx *c,
 		buf_free(&inner);
 		return -1;
 	}
+	if ((act->flags & ACTION_WRITE) && a->notify)
+		a->notify(a->notify_ctx);
 	envelope(rep, act->name, buf_cstr(&inner));
 	buf_free(&inner);
 	return 0;

@@ -46,6 +46,9 @@ struct api *api_new_table(const struct config *cfg, struct store *s,
 			  const struct action *table, size_t n);
 void api_free(struct api *a);
 
+/* Called after every committed write, to wake the reconcilers. */
+void api_set_notify(struct api *a, void (*fn)(void *ctx), void *ctx);
+
 void api_handle(struct api *a, const struct api_request *r,
 		struct api_reply *rep);
 void api_reply_free(struct api_reply *rep);

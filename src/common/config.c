@@ -221,8 +221,25 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 		return set_str(c->log_level, sizeof(c->log_level), v, key, msg,
 			       msgsize);
 	}
+	if (strcmp(key, "image-root") == 0)
+		return set_str(c->image_root, sizeof(c->image_root), v, key,
+			       msg, msgsize);
+	if (strcmp(key, "default-image") == 0)
+		return set_str(c->default_image, sizeof(c->default_image), v,
+			       key, msg, msgsize);
 	snprintf(msg, msgsize, "unknown setting '%s'", key);
 	return -1;
+}
+
+void
+config_finish(struct config *c)
+{
+	if (!c->image_root[0])
+		snprintf(c->image_root, sizeof(c->image_root), "%.1000s/images",
+			 c->data_dir);
+	if (!c->default_image[0])
+		snprintf(c->default_image, sizeof(c->default_image),
+			 "%.990s/default/image.json", c->image_root);
 }
 
 static char *

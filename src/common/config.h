@@ -35,7 +35,17 @@ struct config {
 	int threads;			/* HTTP worker threads */
 	int max_connections;
 	char log_level[16];		/* debug, info, warn, error */
+	/* Image manifests may only be registered from under this folder
+	 * (default DATA/images), so an API caller cannot make ec2d read
+	 * arbitrary host files as disks. */
+	char image_root[CONFIG_PATH_MAX];
+	/* The manifest registered at start when present (default
+	 * IMAGE_ROOT/default/image.json); "none" registers nothing. */
+	char default_image[CONFIG_PATH_MAX];
 };
+
+/* Fill settings that default to places in the data directory. */
+void config_finish(struct config *c);
 
 void config_defaults(struct config *c);
 

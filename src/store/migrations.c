@@ -24,6 +24,19 @@ const char *const store_migrations[] = {
 	"  access_key TEXT NOT NULL, action TEXT NOT NULL, token TEXT NOT NULL,"
 	"  hash TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL,"
 	"  PRIMARY KEY (access_key, action, token));",
+
+	/* 2: machine images. location is the manifest on the ec2d host; the
+	 * file paths are filled in when the image reconciler has checked
+	 * them and made the image available. */
+	"CREATE TABLE images ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  description TEXT NOT NULL, location TEXT NOT NULL,"
+	"  state TEXT NOT NULL, state_reason TEXT NOT NULL,"
+	"  architecture TEXT NOT NULL, root_device TEXT NOT NULL,"
+	"  boot_mode TEXT NOT NULL, owner TEXT NOT NULL,"
+	"  public INTEGER NOT NULL, created INTEGER NOT NULL,"
+	"  kernel TEXT NOT NULL, initrd TEXT NOT NULL, root TEXT NOT NULL,"
+	"  cmdline TEXT NOT NULL, root_size_gib INTEGER NOT NULL);",
 };
 
 const size_t store_migrations_count =

@@ -210,6 +210,21 @@ main(void)
 	CHECK(strcmp(code, "InvalidParameterValue") == 0,
 	      "65-character token: %s", code);
 
+	/* Every service's table is sorted and unique: lookup bisects it. */
+	for (size_t i = 0; i < api_service_count(); i++) {
+		const char *svc;
+		size_t n;
+		const struct action *t = api_service_actions(i, &svc, &n);
+
+		for (size_t k = 1; k < n; k++)
+			CHECK(strcmp(t[k - 1].name, t[k].name) < 0,
+			      "%s: %s before %s", svc, t[k - 1].name,
+			      t[k].name);
+		for (size_t k = 0; k < n; k++)
+			CHECK(action_find(t, n, t[k].name) == &t[k],
+			      "%s: lookup of %s", svc, t[k].name);
+	}
+
 	/* Statuses EC2 uses. */
 	CHECK(api_status_for("AuthFailure") == 401, "AuthFailure");
 	CHECK(api_status_for("SignatureDoesNotMatch") == 403, "SigMismatch");

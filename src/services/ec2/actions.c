@@ -18,11 +18,17 @@ const struct action ec2_actions[] = {
 	  ACTION_WRITE | ACTION_DRY_RUN, PARAMS("KeyName", "KeyPairId") },
 	{ "DeleteTags", ec2_delete_tags, ACTION_WRITE | ACTION_DRY_RUN,
 	  PARAMS("ResourceId", "Tag") },
+	{ "DeregisterImage", ec2_deregister_image,
+	  ACTION_WRITE | ACTION_DRY_RUN, PARAMS("ImageId") },
 	{ "DescribeAccountAttributes", ec2_describe_account_attributes,
 	  ACTION_DRY_RUN, PARAMS("AttributeName") },
 	{ "DescribeAvailabilityZones", ec2_describe_availability_zones,
 	  ACTION_DRY_RUN,
 	  PARAMS("ZoneName", "ZoneId", "AllAvailabilityZones", "Filter") },
+	{ "DescribeImages", ec2_describe_images, ACTION_DRY_RUN,
+	  PARAMS("ImageId", "Owner", "ExecutableBy", "Filter",
+		 "IncludeDeprecated", "IncludeDisabled", "MaxResults",
+		 "NextToken") },
 	{ "DescribeInstanceTypeOfferings",
 	  ec2_describe_instance_type_offerings, ACTION_DRY_RUN,
 	  PARAMS("LocationType", "Filter", "MaxResults", "NextToken") },
@@ -38,6 +44,10 @@ const struct action ec2_actions[] = {
 	{ "ImportKeyPair", ec2_import_key_pair,
 	  ACTION_WRITE | ACTION_DRY_RUN,
 	  PARAMS("KeyName", "PublicKeyMaterial", "TagSpecification") },
+	{ "RegisterImage", ec2_register_image, ACTION_WRITE | ACTION_DRY_RUN,
+	  PARAMS("Name", "ImageLocation", "Description", "Architecture",
+		 "VirtualizationType", "BootMode", "RootDeviceName",
+		 "EnaSupport", "TagSpecification") },
 };
 
 const size_t ec2_actions_count = sizeof(ec2_actions) / sizeof(ec2_actions[0]);

@@ -31,6 +31,10 @@ int ec2_import_key_pair(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_delete_key_pair(struct action_ctx *c, struct out *o, struct err *e);
 
+int ec2_describe_images(struct action_ctx *c, struct out *o, struct err *e);
+int ec2_register_image(struct action_ctx *c, struct out *o, struct err *e);
+int ec2_deregister_image(struct action_ctx *c, struct out *o, struct err *e);
+
 int ec2_create_tags(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_delete_tags(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_describe_tags(struct action_ctx *c, struct out *o, struct err *e);
