@@ -121,7 +121,7 @@ expect_client(struct fake *f, const char *want_text)
 
 	if (read_line(f, line, sizeof(line)) != 1) {
 		snprintf(f->failure, sizeof(f->failure),
-			 "client sent nothing; expected %s", want_text);
+			 "client sent nothing; expected %.400s", want_text);
 		goto out;
 	}
 	got = json_loads(line, 0, NULL);
@@ -162,7 +162,7 @@ send_server_line(struct fake *f, const char *text)
 	int rc;
 
 	if (!msg) {
-		snprintf(f->failure, sizeof(f->failure), "bad S line: %s",
+		snprintf(f->failure, sizeof(f->failure), "bad S line: %.400s",
 			 text);
 		return -1;
 	}
