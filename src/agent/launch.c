@@ -1,0 +1,295 @@
+/*
+ * launch.c - start one instance's QEMU. See launch.h.
+ *
+ * In order: check the inputs (a missing kernel is a reason, not a QEMU
+ * error to decode), the instance folder, the root overlay (only when
+ * missing: it is the instance's disk), fresh instance-store files, the
+ * console (bounded, appended to), the argv from qemu_argv_build(), then
+ * fork through spawn_start() with QEMU's output in qemu.log. Runs in the
+ * thread that owns the instance, without the host's lock.
+ */
+#include "agent/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/compute/qemu_argv.h"
+#include "agent/instdir.h"
+#include "agent/spawn.h"
+#include "common/strlist.h"
+
+#define ROOT_PORTS   4		 /* hot-plug slots per guest (q35) */
+#define CONSOLE_MAX  (8LL << 20) /* trimmed before a start ... */
+#define CONSOLE_KEEP (1LL << 20) /* ... to its last MiB */
+
+static char **
+argv_vector(const struct strlist *l)
+{
+	char **v = calloc(l->n + 1, sizeof(*v));
+
+	if (v)
+		memcpy(v, l->v, l->n * sizeof(*v));
+	return v;
+}
+
+/*
+ * qemu_argv gives the console as "file,id=con,path=..." which QEMU
+ * truncates at every start; EC2 keeps a console's history across stops,
+ * so ask for append. True when the console is appended to.
+ */
+static bool
+console_append(struct strlist *argv)
+{
+	static const char prefix[] = "file,id=con,";
+
+	for (size_t i = 0; i < argv->n; i++) {
+		char *arg = argv->v[i], *patched;
+
+		if (strncmp(arg, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		if (strstr(arg, "append=on"))
+			return true;
+		if (strstr(arg, "append=") ||
+		    asprintf(&patched, "%s,append=on", arg) < 0)
+			return false;
+		free(arg);
+		argv->v[i] = patched;
+		return true;
+	}
+	return false;
+}
+
+/* Paths of one start, owned here, borrowed by the qemu_spec. */
+struct start_paths {
+	char root[INSTDIR_PATH_MAX];
+	char store[HOST_STORE_DISKS_MAX][INSTDIR_PATH_MAX];
+	char console[INSTDIR_PATH_MAX];
+	char qmp[INSTDIR_PATH_MAX];
+	char pidfile[INSTDIR_PATH_MAX];
+};
+
+static int
+fill_paths(const struct launch_ctx *l, unsigned n_store, struct start_paths *p)
+{
+	char name[32];
+
+	if (instdir_file(p->root, sizeof(p->root), l->dir, INSTDIR_ROOT) ||
+	    instdir_file(p->console, sizeof(p->console), l->dir,
+			 INSTDIR_CONSOLE) ||
+	    instdir_file(p->qmp, sizeof(p->qmp), l->dir, INSTDIR_QMP) ||
+	    instdir_file(p->pidfile, sizeof(p->pidfile), l->dir,
+			 INSTDIR_PIDFILE))
+		return -ENAMETOOLONG;
+	for (unsigned i = 0; i < n_store; i++) {
+		snprintf(name, sizeof(name), "store%u.img", i);
+		if (instdir_file(p->store[i], sizeof(p->store[i]), l->dir,
+				 name))
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* The QEMU command line for want; reason filled on failure. */
+static int
+build_argv(const struct launch_ctx *l, const struct host_instance *w,
+	   const struct start_paths *p, struct strlist *argv, char *reason,
+	   size_t reason_size)
+{
+	struct qemu_disk store[HOST_STORE_DISKS_MAX];
+	struct qemu_nic nic = {.tap = w->tap, .mac = w->mac};
+	struct qemu_spec spec = {
+	    .qemu_binary = l->cfg->qemu,
+	    .instance_id = l->id,
+	    .vcpus = w->vcpus,
+	    .memory_mib = w->memory_mib,
+	    .machine = QEMU_MACHINE_Q35,
+	    .accel = l->cfg->accel,
+	    .tb_size_mib = l->cfg->tb_size_mib,
+	    .tsc_khz = l->cfg->tsc_khz,
+	    .kernel = w->kernel,
+	    .initrd = w->initrd[0] ? w->initrd : NULL,
+	    .cmdline = w->cmdline[0] ? w->cmdline : NULL,
+	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2},
+	    .instance_store = store,
+	    .n_instance_store = w->store_disks,
+	    .root_ports = ROOT_PORTS,
+	    .nics = &nic,
+	    .n_nics = w->tap[0] ? 1 : 0,
+	    .console_log = p->console,
+	    .qmp_socket = p->qmp,
+	    .pidfile = p->pidfile,
+	};
+	struct err e = {"", ""};
+
+	for (unsigned i = 0; i < w->store_disks; i++)
+		store[i] = (struct qemu_disk){p->store[i], QEMU_DISK_RAW};
+	if (qemu_argv_build(&spec, argv, &e) < 0) {
+		snprintf(reason, reason_size, "%.200s", e.message);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The files QEMU needs: a missing one is a clear reason, not a crash. */
+static int
+check_inputs(const struct launch_ctx *l, const struct host_instance *w,
+	     char *reason, size_t reason_size)
+{
+	const char *what = NULL, *path = NULL;
+
+	if (access(l->cfg->qemu, X_OK) < 0)
+		what = "qemu", path = l->cfg->qemu;
+	else if (access(w->kernel, R_OK) < 0)
+		what = "kernel", path = w->kernel;
+	else if (w->initrd[0] && access(w->initrd, R_OK) < 0)
+		what = "initrd", path = w->initrd;
+	if (what) {
+		snprintf(reason, reason_size, "%s %.200s: %s", what, path,
+			 strerror(errno));
+		return -ENOENT;
+	}
+	if (w->store_disks > HOST_STORE_DISKS_MAX) {
+		snprintf(reason, reason_size,
+			 "%u instance-store disks (at most %d)", w->store_disks,
+			 HOST_STORE_DISKS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* console.log exists (QEMU appends), owned by QEMU's user. */
+static int
+console_prepare(const struct launch_ctx *l, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (l->cfg->run_uid != 0 &&
+	    fchown(fd, l->cfg->run_uid, l->cfg->run_gid) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int
+open_netns(const struct launch_ctx *l, int *ret_fd)
+{
+	char path[128];
+
+	*ret_fd = -1;
+	if (!l->cfg->netns[0])
+		return 0;
+	snprintf(path, sizeof(path), "/run/netns/%s", l->cfg->netns);
+	*ret_fd = open(path, O_RDONLY | O_CLOEXEC);
+	return *ret_fd < 0 ? -errno : 0;
+}
+
+/* Fork QEMU with argv; its stdout and stderr go to qemu.log. */
+static int
+spawn_qemu(const struct launch_ctx *l, char **argv, pid_t *ret_pid,
+	   char *reason, size_t reason_size)
+{
+	char log_path[INSTDIR_PATH_MAX];
+	struct spawn_opts o = {
+	    .argv = argv,
+	    .uid = l->cfg->run_uid,
+	    .gid = l->cfg->run_gid,
+	};
+	int log_fd = -1, rc;
+
+	rc = open_netns(l, &o.netns_fd);
+	if (rc) {
+		snprintf(reason, reason_size, "network namespace %s: %s",
+			 l->cfg->netns, strerror(-rc));
+		return rc;
+	}
+	if (instdir_file(log_path, sizeof(log_path), l->dir,
+			 INSTDIR_QEMU_LOG) == 0)
+		log_fd = open(log_path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	o.stdout_fd = o.stderr_fd = log_fd;
+	instdir_remove_runtime(l->dir);
+	rc = spawn_start(&o, ret_pid);
+	if (rc)
+		snprintf(reason, reason_size, "cannot run %.200s: %s",
+			 l->cfg->qemu, strerror(-rc));
+	if (log_fd >= 0)
+		close(log_fd);
+	if (o.netns_fd >= 0)
+		close(o.netns_fd);
+	return rc;
+}
+
+int
+launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
+	    pid_t *ret_pid, long long *ret_console, char *reason,
+	    size_t reason_size)
+{
+	struct start_paths *p = calloc(1, sizeof(*p));
+	struct strlist argv;
+	char **vec = NULL;
+	uid_t uid = l->cfg->run_uid;
+	gid_t gid = l->cfg->run_gid;
+	int rc;
+
+	strlist_init(&argv);
+	if (!p) {
+		snprintf(reason, reason_size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = check_inputs(l, w, reason, reason_size);
+	if (rc)
+		goto out;
+	rc = fill_paths(l, w->store_disks, p);
+	if (rc == 0)
+		rc = instdir_make(l->dir, uid, gid);
+	if (rc) {
+		snprintf(reason, reason_size, "instance folder: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	rc = instdir_create_root(l->dir, l->cfg->qemu_img, w->base_disk,
+				 w->root_gib, uid, gid, reason, reason_size);
+	if (rc)
+		goto out;
+	rc =
+	    instdir_reset_store(l->dir, w->store_disks, w->store_gib, uid, gid);
+	if (rc == 0) {
+		instdir_console_trim(l->dir, CONSOLE_MAX, CONSOLE_KEEP);
+		rc = console_prepare(l, p->console);
+	}
+	if (rc) {
+		snprintf(reason, reason_size, "instance files: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	rc = build_argv(l, w, p, &argv, reason, reason_size);
+	if (rc)
+		goto out;
+	*ret_console = console_append(&argv) ? instdir_console_size(l->dir) : 0;
+	vec = argv_vector(&argv);
+	if (!vec) {
+		snprintf(reason, reason_size, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = spawn_qemu(l, vec, ret_pid, reason, reason_size);
+	if (rc)
+		goto out;
+	/* QEMU writes the same pid there once it has parsed its options;
+	 * ours is on disk as soon as the pid is known (an agent restarted
+	 * in between finds it). */
+	instdir_write_pid(l->dir, *ret_pid, uid, gid);
+	instdir_write_state(l->dir, w->boot, *ret_console);
+out:
+	free(vec);
+	strlist_free(&argv);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * launch.h - start one instance's QEMU: its files, its command line, the
+ * process.
+ *
+ * launch_qemu() prepares STATE/instances/<id>/ (see instdir.h) for a boot
+ * of want and forks QEMU (q35, the host's accelerator, the instance's
+ * disks, NIC and console, QMP on qmp.sock) in the host's network namespace
+ * as the host's QEMU user. It does not wait for the guest: the caller owns
+ * the pid from then on (reaps it, talks QMP to it). Called by host.c.
+ */
+#ifndef EC2D_AGENT_LAUNCH_H
+#define EC2D_AGENT_LAUNCH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "agent/host.h"
+
+struct launch_ctx {
+	const struct host_config *cfg;
+	const char *id;	 /* valid (instdir_id_valid) */
+	const char *dir; /* its folder */
+};
+
+/*
+ * 0 with *ret_pid and *ret_console (the console offset where this boot's
+ * output starts), or -errno with a one-line reason for the control plane
+ * (a missing kernel or base disk, qemu-img's complaint, an exec error).
+ */
+int launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
+		pid_t *ret_pid, long long *ret_console, char *reason,
+		size_t reason_size);
+
+#endif
