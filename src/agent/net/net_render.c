@@ -1,0 +1,257 @@
+/*
+ * net_render.c - dnsmasq configuration and ip batches as text. See
+ * net_render.h. Pure: no system calls; called by net.c and the unit tests.
+ */
+#include "agent/net/net_render.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "agent/net/net_name.h"
+
+#define DEFAULT_LEASE_SECONDS 3600
+
+void
+net_observed_init(struct net_observed *o)
+{
+	strlist_init(&o->links);
+	strlist_init(&o->addrs);
+}
+
+void
+net_observed_free(struct net_observed *o)
+{
+	strlist_free(&o->links);
+	strlist_free(&o->addrs);
+}
+
+static bool
+has_link(const struct net_observed *o, const char *name)
+{
+	return o && strlist_contains(&o->links, name);
+}
+
+/* "A.B.C.D/P" (host bits allowed: an interface address). */
+static int
+parse_ifaddr(const char *s, uint32_t *ret_ip, unsigned *ret_prefix)
+{
+	char ip[NET_IP_STRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned prefix = 0;
+	size_t n;
+
+	if (!slash || (n = (size_t)(slash - s)) >= sizeof(ip) || !slash[1] ||
+	    strlen(slash + 1) > 2)
+		return -EINVAL;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	for (const char *p = slash + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		prefix = prefix * 10 + (unsigned)(*p - '0');
+	}
+	if (prefix > 32 || net_ip_parse(ip, ret_ip) < 0)
+		return -EINVAL;
+	*ret_prefix = prefix;
+	return 0;
+}
+
+static bool
+is_wanted_gateway(const struct net_router_spec *s, const char *addr)
+{
+	uint32_t ip;
+	unsigned prefix;
+
+	if (parse_ifaddr(addr, &ip, &prefix) < 0)
+		return false;
+	for (size_t i = 0; i < s->nsubnets; i++)
+		if (ip == net_subnet_gateway(&s->subnets[i]) &&
+		    prefix == s->subnets[i].prefix)
+			return true;
+	return false;
+}
+
+/* Every observed address on dev that is not a wanted gateway goes. */
+static void
+render_stale_addrs(const struct net_router_spec *s,
+		   const struct net_observed *o, const char *dev,
+		   struct buf *out)
+{
+	size_t n = strlen(dev);
+
+	for (size_t i = 0; o && i < o->addrs.n; i++) {
+		const char *a = o->addrs.v[i];
+
+		if (strncmp(a, dev, n) == 0 && a[n] == ' ' &&
+		    !is_wanted_gateway(s, a + n + 1))
+			buf_addf(out, "address del %s dev %s\n", a + n + 1,
+				 dev);
+	}
+}
+
+int
+net_render_router(const struct net_router_spec *s, const struct net_observed *o,
+		  struct buf *out)
+{
+	char br[NET_IFNAME_SIZE], down[NET_IFNAME_SIZE];
+	size_t n;
+
+	if (net_name_dev(s->tag, NET_DEV_ROUTER_BRIDGE, s->vpc, br) < 0 ||
+	    net_name_dev(s->tag, NET_DEV_DOWNLINK, 1, down) < 0)
+		return -EINVAL;
+	if (!has_link(o, br))
+		buf_addf(out, "link add %s type bridge\n", br);
+	buf_adds(out, "link set lo up\n");
+	buf_addf(out, "link set %s up\n", br);
+	buf_addf(out, "address replace %s/32 dev lo\n", NET_IMDS_ADDR);
+	for (size_t i = 0; i < s->nsubnets; i++) {
+		char gw[NET_IP_STRLEN];
+
+		net_ip_format(net_subnet_gateway(&s->subnets[i]), gw);
+		buf_addf(out, "address replace %s/%u dev %s\n", gw,
+			 s->subnets[i].prefix, br);
+	}
+	render_stale_addrs(s, o, br, out);
+
+	/* Downlinks made by earlier plugs stay attached ("e<tag>h" + hex). */
+	n = strlen(down) - 1;
+	for (size_t i = 0; o && i < o->links.n; i++)
+		if (strncmp(o->links.v[i], down, n) == 0)
+			buf_addf(out, "link set %s master %s up\n",
+				 o->links.v[i], br);
+	return 0;
+}
+
+static int
+render_port_dev(const struct net_port_spec *p, const char *dev, const char *br,
+		const struct net_observed *o, struct buf *out)
+{
+	char peer[NET_IFNAME_SIZE];
+
+	if (!has_link(o, dev)) {
+		if (p->kind == NET_PORT_TAP) {
+			buf_addf(out, "tuntap add dev %s mode tap", dev);
+			if (p->owner_uid >= 0)
+				buf_addf(out, " user %ld", p->owner_uid);
+			if (p->owner_gid >= 0)
+				buf_addf(out, " group %ld", p->owner_gid);
+			buf_addc(out, '\n');
+		} else {
+			if (!p->peer_ns || !*p->peer_ns ||
+			    strpbrk(p->peer_ns, " \n/") ||
+			    !net_mac_valid(p->mac) ||
+			    net_name_dev(p->tag, NET_DEV_PEER, p->port, peer))
+				return -EINVAL;
+			buf_addf(out,
+				 "link add %s type veth peer name %s "
+				 "address %s netns %s\n",
+				 dev, peer, p->mac, p->peer_ns);
+		}
+	}
+	buf_addf(out, "link set %s master %s up\n", dev, br);
+	return 0;
+}
+
+int
+net_render_host_port(const struct net_port_spec *p,
+		     const struct net_observed *o, struct buf *out,
+		     int *ret_new_uplink)
+{
+	char br[NET_IFNAME_SIZE], up[NET_IFNAME_SIZE], down[NET_IFNAME_SIZE];
+	char dev[NET_IFNAME_SIZE], router_ns[NET_NSNAME_SIZE];
+	int new_uplink;
+
+	if (net_name_dev(p->tag, NET_DEV_BRIDGE, p->vpc, br) < 0 ||
+	    net_name_dev(p->tag, NET_DEV_UPLINK, p->vpc, up) < 0 ||
+	    net_name_dev(p->tag, NET_DEV_DOWNLINK, p->host, down) < 0 ||
+	    net_name_dev(p->tag, NET_DEV_TAP, p->port, dev) < 0 ||
+	    net_name_vpc_ns(p->tag, p->vpc, router_ns) < 0 ||
+	    (p->kind != NET_PORT_TAP && p->kind != NET_PORT_VETH))
+		return -EINVAL;
+	if (!has_link(o, br))
+		buf_addf(out, "link add %s type bridge\n", br);
+	buf_addf(out, "link set %s up\n", br);
+	new_uplink = !has_link(o, up);
+	if (new_uplink)
+		buf_addf(out, "link add %s type veth peer name %s netns %s\n",
+			 up, down, router_ns);
+	buf_addf(out, "link set %s master %s up\n", up, br);
+	if (render_port_dev(p, dev, br, o, out) < 0)
+		return -EINVAL;
+	*ret_new_uplink = new_uplink;
+	return 0;
+}
+
+int
+net_render_downlink(const char *tag, unsigned host, unsigned vpc,
+		    struct buf *out)
+{
+	char br[NET_IFNAME_SIZE], down[NET_IFNAME_SIZE];
+
+	if (net_name_dev(tag, NET_DEV_ROUTER_BRIDGE, vpc, br) < 0 ||
+	    net_name_dev(tag, NET_DEV_DOWNLINK, host, down) < 0)
+		return -EINVAL;
+	buf_addf(out, "link set %s master %s up\n", down, br);
+	return 0;
+}
+
+/* A path dnsmasq reads from a "key=value" line: absolute, one line. */
+static bool
+conf_path_ok(const char *p)
+{
+	return p && p[0] == '/' && !strpbrk(p, "\n\r");
+}
+
+int
+net_render_dnsmasq_conf(const struct net_dhcp_spec *s, struct buf *out)
+{
+	unsigned lease =
+	    s->lease_seconds ? s->lease_seconds : DEFAULT_LEASE_SECONDS;
+
+	if (!s->iface || !*s->iface || strpbrk(s->iface, " \n\r,") ||
+	    !conf_path_ok(s->pid_file) || !conf_path_ok(s->hosts_dir) ||
+	    !conf_path_ok(s->log_file))
+		return -EINVAL;
+	buf_adds(out, "# ec2d: DHCP of one VPC. Generated; edits are lost.\n"
+		      "port=0\n");
+	buf_addf(out, "interface=%s\n", s->iface);
+	buf_adds(out, "bind-interfaces\n"
+		      "no-resolv\n"
+		      "no-hosts\n"
+		      "leasefile-ro\n"
+		      "dhcp-authoritative\n"
+		      "quiet-dhcp\n");
+	buf_addf(out, "pid-file=%s\n", s->pid_file);
+	buf_addf(out, "log-facility=%s\n", s->log_file);
+	buf_addf(out, "dhcp-hostsdir=%s\n", s->hosts_dir);
+	for (size_t i = 0; i < s->nsubnets; i++) {
+		const struct net_cidr *c = &s->subnets[i];
+		char net[NET_IP_STRLEN], mask[NET_IP_STRLEN], gw[NET_IP_STRLEN];
+
+		net_ip_format(c->addr, net);
+		net_ip_format(net_prefix_mask(c->prefix), mask);
+		net_ip_format(net_subnet_gateway(c), gw);
+		buf_addf(out, "dhcp-range=set:s%zu,%s,static,%s,%u\n", i, net,
+			 mask, lease);
+		buf_addf(out, "dhcp-option=tag:s%zu,option:router,%s\n", i, gw);
+		buf_addf(out,
+			 "dhcp-option=tag:s%zu,option:classless-static-route,"
+			 "%s/32,%s,0.0.0.0/0,%s\n",
+			 i, NET_IMDS_ADDR, gw, gw);
+	}
+	return 0;
+}
+
+int
+net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out)
+{
+	char addr[NET_IP_STRLEN], name[NET_HOSTNAME_STRLEN];
+
+	if (!net_mac_valid(mac))
+		return -EINVAL;
+	net_ip_format(ip, addr);
+	net_ip_hostname(ip, name);
+	buf_addf(out, "%s,%s,%s\n", mac, addr, name);
+	return 0;
+}

@@ -1,0 +1,189 @@
+/*
+ * netns.c - entering and inspecting named network namespaces. See netns.h.
+ *
+ * Used by net.c (observing devices, writing per-namespace sysctls,
+ * starting dnsmasq) and by imds_server.c (opening the metadata service's
+ * listening socket inside each VPC router).
+ */
+#include "agent/net/netns.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "common/params.h"
+
+static int
+ns_path(const char *name, char *out, size_t size)
+{
+	int n;
+
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return -EINVAL;
+	n = snprintf(out, size, NETNS_DIR "/%s", name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int
+netns_exists(const char *name)
+{
+	char path[256];
+	struct statfs sf;
+
+	if (ns_path(name, path, sizeof(path)) < 0)
+		return 0;
+	/* A bind mount of a namespace shows nsfs; a stale file does not. */
+	return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+struct call {
+	int fd;
+	int (*fn)(void *arg);
+	void *arg;
+	int rc;
+};
+
+static void *
+call_thread(void *p)
+{
+	struct call *c = p;
+
+	if (setns(c->fd, CLONE_NEWNET) < 0)
+		c->rc = -errno;
+	else
+		c->rc = c->fn(c->arg);
+	/* The thread ends here, its namespace with it: no way back needed. */
+	return NULL;
+}
+
+int
+netns_call(const char *name, int (*fn)(void *arg), void *arg)
+{
+	struct call c = {.fd = -1, .fn = fn, .arg = arg};
+	char path[256];
+	pthread_t t;
+	int rc;
+
+	rc = ns_path(name, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	c.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c.fd < 0)
+		return -errno;
+	rc = pthread_create(&t, NULL, call_thread, &c);
+	if (rc == 0) {
+		pthread_join(t, NULL);
+		rc = c.rc;
+	} else {
+		rc = -rc;
+	}
+	close(c.fd);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+netns_list(const char *prefix, struct strlist *out)
+{
+	DIR *d = opendir(NETNS_DIR);
+	struct dirent *de;
+	size_t n = strlen(prefix);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, n) == 0)
+			strlist_add(out, de->d_name);
+	closedir(d);
+	if (out->failed)
+		return -ENOMEM;
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+static int
+ns_ident(const char *path, struct stat *ret)
+{
+	return stat(path, ret) == 0 ? 0 : -errno;
+}
+
+bool
+netns_has_pid(const char *name, pid_t pid)
+{
+	char path[256], proc[64];
+	struct stat a, b;
+
+	if (ns_path(name, path, sizeof(path)) < 0)
+		return false;
+	snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", (long)pid);
+	return ns_ident(path, &a) == 0 && ns_ident(proc, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void
+read_comm(long long pid, char *out, size_t size)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%lld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, out, size - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
+int
+netns_pids(const char *name, struct strlist *out)
+{
+	char path[256], proc[64];
+	struct stat ns, st;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	rc = ns_path(name, path, sizeof(path));
+	if (rc < 0 || (rc = ns_ident(path, &ns)) < 0)
+		return rc;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char comm[32];
+		long long pid;
+
+		if (parse_ll(de->d_name, 1, INT32_MAX, &pid) < 0)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%lld/ns/net", pid);
+		if (stat(proc, &st) < 0 || st.st_dev != ns.st_dev ||
+		    st.st_ino != ns.st_ino)
+			continue;
+		read_comm(pid, comm, sizeof(comm));
+		strlist_addf(out, "%lld %s", pid, comm);
+	}
+	closedir(d);
+	return out->failed ? -ENOMEM : 0;
+}

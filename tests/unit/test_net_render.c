@@ -1,0 +1,405 @@
+/*
+ * test_net_render.c - the network layer's pure parts: names within
+ * Linux's 15-character limit, address rules (AWS's default subnets and
+ * reserved addresses), and the exact text given to ip and dnsmasq,
+ * including what an "ensure" leaves out when the object exists.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/net/net_addr.h"
+#include "agent/net/net_name.h"
+#include "agent/net/net_render.h"
+#include "common/buf.h"
+#include "unit.h"
+
+static void
+test_tags(void)
+{
+	static const struct {
+		const char *tag;
+		bool ok;
+	} cases[] = {
+	    {"ab12", true},  {"abcdef", true},	 {"0000", true},
+	    {"abc", false},  {"abcdefg", false}, {"AB12", false},
+	    {"ab-1", false}, {"ab 1", false},	 {"", false},
+	    {"ab/1", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(net_tag_valid(cases[i].tag) == cases[i].ok, "tag \"%s\"",
+		      cases[i].tag);
+	CHECK(!net_tag_valid(NULL), "NULL tag");
+}
+
+static void
+test_names(void)
+{
+	char ns[NET_NSNAME_SIZE], dev[NET_IFNAME_SIZE];
+	static const struct {
+		enum net_dev kind;
+		unsigned n;
+		const char *want;
+	} devs[] = {
+	    {NET_DEV_BRIDGE, 1, "eab12cdb1"},
+	    {NET_DEV_UPLINK, 0x2a, "eab12cdu2a"},
+	    {NET_DEV_TAP, NET_NUM_MAX, "eab12cdtfffffff"},
+	    {NET_DEV_ROUTER_BRIDGE, 3, "eab12cdr3"},
+	    {NET_DEV_DOWNLINK, 10, "eab12cdha"},
+	    {NET_DEV_PEER, 255, "eab12cdpff"},
+	};
+
+	CHECK(net_name_host_ns("ab12", 1, ns) == 0, "host ns");
+	CHECK_STR(ns, "ec2d-ab12-h1");
+	CHECK(net_name_vpc_ns("ab12", 42, ns) == 0, "vpc ns");
+	CHECK_STR(ns, "ec2d-ab12-vpc42");
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		CHECK(net_name_dev("ab12cd", devs[i].kind, devs[i].n, dev) == 0,
+		      "dev %zu", i);
+		CHECK_STR(dev, devs[i].want);
+	}
+	/* The longest name there can be fits in IFNAMSIZ. */
+	CHECK(net_name_dev("zzzzzz", NET_DEV_TAP, NET_NUM_MAX, dev) == 0 &&
+		  strlen(dev) == 15,
+	      "longest name %s", dev);
+	CHECK(net_name_dev("ab12", NET_DEV_TAP, 0, dev) == -EINVAL, "port 0");
+	CHECK(net_name_dev("ab12", NET_DEV_TAP, NET_NUM_MAX + 1, dev) ==
+		  -EINVAL,
+	      "port too large");
+	CHECK(net_name_dev("AB12", NET_DEV_TAP, 1, dev) == -EINVAL, "bad tag");
+	CHECK(net_name_dev("ab12", (enum net_dev)99, 1, dev) == -EINVAL,
+	      "bad kind");
+	CHECK(net_name_host_ns("ab12", 0, ns) == -EINVAL, "host 0");
+
+	CHECK(net_name_ns_is_ours("ab12", "ec2d-ab12-h1"), "ours");
+	CHECK(net_name_ns_is_ours("ab12", "ec2d-ab12-vpc7"), "ours vpc");
+	CHECK(!net_name_ns_is_ours("ab12", "ec2d-ab123-h1"), "other tag");
+	CHECK(!net_name_ns_is_ours("ab12", "ec2d-ab1-h1"), "prefix tag");
+	CHECK(!net_name_ns_is_ours("ab12", "ec2d-ab12-"), "empty rest");
+	CHECK(!net_name_ns_is_ours("ab12", "ec2dqa"), "unrelated");
+}
+
+static void
+test_ip_parse(void)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		unsigned ip;
+	} cases[] = {
+	    {"172.31.0.4", 1, 0xac1f0004},
+	    {"0.0.0.0", 1, 0},
+	    {"255.255.255.255", 1, 0xffffffff},
+	    {"172.031.0.4", 0, 0},
+	    {"172.31.0", 0, 0},
+	    {"172.31.0.4.5", 0, 0},
+	    {"256.1.1.1", 0, 0},
+	    {"1.2.3.4 ", 0, 0},
+	    {"", 0, 0},
+	    {"a.b.c.d", 0, 0},
+	    {"1..2.3", 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ip = 0;
+		int rc = net_ip_parse(cases[i].s, &ip);
+
+		CHECK((rc == 0) == cases[i].ok &&
+			  (!cases[i].ok || ip == cases[i].ip),
+		      "ip \"%s\"", cases[i].s);
+	}
+}
+
+static void
+test_cidr(void)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+	    {"172.31.0.0/16", 1}, {"172.31.16.0/20", 1}, {"0.0.0.0/0", 1},
+	    {"10.0.0.5/32", 1},	  {"172.31.0.1/20", 0},	 {"172.31.0.0/33", 0},
+	    {"172.31.0.0/", 0},	  {"172.31.0.0", 0},	 {"172.31.0.0/020", 0},
+	    {"172.31.0.0/2x", 0},
+	};
+	struct net_cidr vpc, a, b;
+	char s[NET_CIDR_STRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK((net_cidr_parse(cases[i].s, &a) == 0) == cases[i].ok,
+		      "cidr \"%s\"", cases[i].s);
+	net_cidr_parse("172.31.0.0/16", &vpc);
+	net_cidr_parse("172.31.16.0/20", &a);
+	net_cidr_parse("172.31.16.128/25", &b);
+	CHECK(net_cidr_within(&a, &vpc), "/20 in /16");
+	CHECK(!net_cidr_within(&vpc, &a), "/16 not in /20");
+	CHECK(net_cidr_overlap(&a, &b) && net_cidr_overlap(&b, &a), "overlap");
+	net_cidr_parse("172.31.32.0/20", &b);
+	CHECK(!net_cidr_overlap(&a, &b), "neighbours");
+	net_cidr_format(&a, s);
+	CHECK_STR(s, "172.31.16.0/20");
+}
+
+static void
+test_default_subnets(void)
+{
+	static const char *const want[] = {
+	    "172.31.0.0/20",
+	    "172.31.16.0/20",
+	    "172.31.32.0/20",
+	};
+	struct net_cidr c, vpc;
+	char s[NET_CIDR_STRLEN], gw[NET_IP_STRLEN];
+	uint32_t ip;
+
+	net_cidr_parse(NET_DEFAULT_VPC_CIDR, &vpc);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(net_default_subnet(i, &c) == 0, "zone %u", i);
+		net_cidr_format(&c, s);
+		CHECK_STR(s, want[i]);
+	}
+	CHECK(net_default_subnet(15, &c) == 0 && net_cidr_within(&c, &vpc),
+	      "last default subnet inside the VPC");
+	net_cidr_format(&c, s);
+	CHECK_STR(s, "172.31.240.0/20");
+	CHECK(net_default_subnet(16, &c) == -EINVAL, "no seventeenth");
+
+	net_default_subnet(1, &c);
+	net_ip_format(net_subnet_gateway(&c), gw);
+	CHECK_STR(gw, "172.31.16.1");
+	/* AWS keeps .0-.3 and the broadcast address. */
+	net_ip_parse("172.31.16.3", &ip);
+	CHECK(!net_subnet_usable(&c, ip), ".3 reserved");
+	net_ip_parse("172.31.16.4", &ip);
+	CHECK(net_subnet_usable(&c, ip), ".4 first usable");
+	net_ip_parse("172.31.31.254", &ip);
+	CHECK(net_subnet_usable(&c, ip), "last usable");
+	net_ip_parse("172.31.31.255", &ip);
+	CHECK(!net_subnet_usable(&c, ip), "broadcast reserved");
+	net_ip_parse("172.31.32.4", &ip);
+	CHECK(!net_subnet_usable(&c, ip), "other subnet");
+}
+
+static void
+test_mac_hostname(void)
+{
+	char h[NET_HOSTNAME_STRLEN];
+	uint32_t ip;
+
+	CHECK(net_mac_valid("02:00:00:00:00:01"), "mac");
+	CHECK(net_mac_valid("0e:ab:cd:ef:01:23"), "mac hex");
+	CHECK(!net_mac_valid("01:00:5e:00:00:01"), "multicast");
+	CHECK(!net_mac_valid("0E:AB:CD:EF:01:23"), "upper case");
+	CHECK(!net_mac_valid("02:00:00:00:00"), "short");
+	CHECK(!net_mac_valid("02-00-00-00-00-01"), "dashes");
+	CHECK(!net_mac_valid("02:00:00:00:00:01\n"), "newline");
+	net_ip_parse("172.31.16.4", &ip);
+	net_ip_hostname(ip, h);
+	CHECK_STR(h, "ip-172-31-16-4");
+}
+
+static struct net_cidr subnets3[3];
+
+static void
+default_subnets(void)
+{
+	for (unsigned i = 0; i < 3; i++)
+		net_default_subnet(i, &subnets3[i]);
+}
+
+static void
+test_router_batch(void)
+{
+	struct net_router_spec spec = {
+	    .tag = "ab12",
+	    .vpc = 1,
+	    .subnets = subnets3,
+	    .nsubnets = 3,
+	};
+	struct net_observed o;
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	CHECK(net_render_router(&spec, NULL, &b) == 0, "fresh router");
+	CHECK_STR(buf_cstr(&b), "link add eab12r1 type bridge\n"
+				"link set lo up\n"
+				"link set eab12r1 up\n"
+				"address replace 169.254.169.254/32 dev lo\n"
+				"address replace 172.31.0.1/20 dev eab12r1\n"
+				"address replace 172.31.16.1/20 dev eab12r1\n"
+				"address replace 172.31.32.1/20 dev eab12r1\n");
+
+	/* After a restart: bridge present, a subnet gone, two downlinks. */
+	net_observed_init(&o);
+	strlist_add(&o.links, "lo");
+	strlist_add(&o.links, "eab12r1");
+	strlist_add(&o.links, "eab12h1");
+	strlist_add(&o.links, "eab12h2");
+	strlist_add(&o.addrs, "lo 127.0.0.1/8");
+	strlist_add(&o.addrs, "lo 169.254.169.254/32");
+	strlist_add(&o.addrs, "eab12r1 172.31.0.1/20");
+	strlist_add(&o.addrs, "eab12r1 172.31.48.1/20");
+	strlist_add(&o.addrs, "eab12r1 172.31.16.1/24");
+	spec.nsubnets = 2;
+	buf_reset(&b);
+	CHECK(net_render_router(&spec, &o, &b) == 0, "router again");
+	CHECK_STR(buf_cstr(&b), "link set lo up\n"
+				"link set eab12r1 up\n"
+				"address replace 169.254.169.254/32 dev lo\n"
+				"address replace 172.31.0.1/20 dev eab12r1\n"
+				"address replace 172.31.16.1/20 dev eab12r1\n"
+				"address del 172.31.48.1/20 dev eab12r1\n"
+				"address del 172.31.16.1/24 dev eab12r1\n"
+				"link set eab12h1 master eab12r1 up\n"
+				"link set eab12h2 master eab12r1 up\n");
+	net_observed_free(&o);
+	buf_free(&b);
+}
+
+static void
+test_port_batch(void)
+{
+	struct net_port_spec tap = {
+	    .tag = "ab12",
+	    .host = 2,
+	    .vpc = 1,
+	    .port = 0x1f,
+	    .kind = NET_PORT_TAP,
+	    .mac = "02:00:00:00:00:05",
+	    .owner_uid = 1000,
+	    .owner_gid = 1000,
+	};
+	struct net_port_spec veth = tap;
+	struct net_observed o;
+	struct buf b;
+	int fresh = -1;
+
+	buf_init(&b, 1 << 16);
+	CHECK(net_render_host_port(&tap, NULL, &b, &fresh) == 0 && fresh == 1,
+	      "first port on the host");
+	CHECK_STR(buf_cstr(&b),
+		  "link add eab12b1 type bridge\n"
+		  "link set eab12b1 up\n"
+		  "link add eab12u1 type veth peer name eab12h2 netns "
+		  "ec2d-ab12-vpc1\n"
+		  "link set eab12u1 master eab12b1 up\n"
+		  "tuntap add dev eab12t1f mode tap user 1000 group 1000\n"
+		  "link set eab12t1f master eab12b1 up\n");
+
+	/* Plugged before: only the idempotent "set"s are repeated. */
+	net_observed_init(&o);
+	strlist_add(&o.links, "eab12b1");
+	strlist_add(&o.links, "eab12u1");
+	strlist_add(&o.links, "eab12t1f");
+	buf_reset(&b);
+	tap.owner_uid = tap.owner_gid = -1;
+	CHECK(net_render_host_port(&tap, &o, &b, &fresh) == 0 && fresh == 0,
+	      "port again");
+	CHECK_STR(buf_cstr(&b), "link set eab12b1 up\n"
+				"link set eab12u1 master eab12b1 up\n"
+				"link set eab12t1f master eab12b1 up\n");
+
+	veth.kind = NET_PORT_VETH;
+	veth.peer_ns = "ec2d-ab12-i1";
+	buf_reset(&b);
+	CHECK(net_render_host_port(&veth, &o, &b, &fresh) == 0 &&
+		  strstr(buf_cstr(&b), "eab12t1f master") != NULL,
+	      "veth port present");
+	strlist_clear(&o.links);
+	buf_reset(&b);
+	CHECK(net_render_host_port(&veth, &o, &b, &fresh) == 0, "veth port");
+	CHECK(strstr(buf_cstr(&b),
+		     "link add eab12t1f type veth peer name eab12p1f address "
+		     "02:00:00:00:00:05 netns ec2d-ab12-i1\n") != NULL,
+	      "veth line: %s", buf_cstr(&b));
+
+	veth.mac = "01:00:00:00:00:05";
+	CHECK(net_render_host_port(&veth, &o, &b, &fresh) == -EINVAL,
+	      "multicast MAC refused");
+	veth.mac = "02:00:00:00:00:05";
+	veth.peer_ns = "x y";
+	CHECK(net_render_host_port(&veth, &o, &b, &fresh) == -EINVAL,
+	      "bad peer namespace refused");
+	tap.port = 0;
+	CHECK(net_render_host_port(&tap, &o, &b, &fresh) == -EINVAL,
+	      "port 0 refused");
+
+	buf_reset(&b);
+	CHECK(net_render_downlink("ab12", 2, 1, &b) == 0, "downlink");
+	CHECK_STR(buf_cstr(&b), "link set eab12h2 master eab12r1 up\n");
+	net_observed_free(&o);
+	buf_free(&b);
+}
+
+static void
+test_dnsmasq_conf(void)
+{
+	struct net_dhcp_spec spec = {
+	    .iface = "eab12r1",
+	    .pid_file = "/run/ec2d-ab12/vpc1/dnsmasq.pid",
+	    .hosts_dir = "/run/ec2d-ab12/vpc1/hosts",
+	    .log_file = "/run/ec2d-ab12/vpc1/dnsmasq.log",
+	    .subnets = subnets3,
+	    .nsubnets = 2,
+	};
+	struct buf b;
+	uint32_t ip;
+
+	buf_init(&b, 1 << 16);
+	CHECK(net_render_dnsmasq_conf(&spec, &b) == 0, "conf");
+	CHECK_STR(buf_cstr(&b),
+		  "# ec2d: DHCP of one VPC. Generated; edits are lost.\n"
+		  "port=0\n"
+		  "interface=eab12r1\n"
+		  "bind-interfaces\n"
+		  "no-resolv\n"
+		  "no-hosts\n"
+		  "leasefile-ro\n"
+		  "dhcp-authoritative\n"
+		  "quiet-dhcp\n"
+		  "pid-file=/run/ec2d-ab12/vpc1/dnsmasq.pid\n"
+		  "log-facility=/run/ec2d-ab12/vpc1/dnsmasq.log\n"
+		  "dhcp-hostsdir=/run/ec2d-ab12/vpc1/hosts\n"
+		  "dhcp-range=set:s0,172.31.0.0,static,255.255.240.0,3600\n"
+		  "dhcp-option=tag:s0,option:router,172.31.0.1\n"
+		  "dhcp-option=tag:s0,option:classless-static-route,"
+		  "169.254.169.254/32,172.31.0.1,0.0.0.0/0,172.31.0.1\n"
+		  "dhcp-range=set:s1,172.31.16.0,static,255.255.240.0,3600\n"
+		  "dhcp-option=tag:s1,option:router,172.31.16.1\n"
+		  "dhcp-option=tag:s1,option:classless-static-route,"
+		  "169.254.169.254/32,172.31.16.1,0.0.0.0/0,172.31.16.1\n");
+
+	spec.hosts_dir = "/run/x\nserver=1.2.3.4";
+	CHECK(net_render_dnsmasq_conf(&spec, &b) == -EINVAL,
+	      "newline in a path refused");
+	spec.hosts_dir = "relative/hosts";
+	CHECK(net_render_dnsmasq_conf(&spec, &b) == -EINVAL,
+	      "relative path refused");
+
+	buf_reset(&b);
+	net_ip_parse("172.31.16.4", &ip);
+	CHECK(net_render_dhcp_host("02:00:00:00:00:05", ip, &b) == 0, "host");
+	CHECK_STR(buf_cstr(&b),
+		  "02:00:00:00:00:05,172.31.16.4,ip-172-31-16-4\n");
+	CHECK(net_render_dhcp_host("02:00:00:00:00:05\n", ip, &b) == -EINVAL,
+	      "bad MAC refused");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	default_subnets();
+	test_tags();
+	test_names();
+	test_ip_parse();
+	test_cidr();
+	test_default_subnets();
+	test_mac_hostname();
+	test_router_batch();
+	test_port_batch();
+	test_dnsmasq_conf();
+	return UNIT_DONE();
+}
