@@ -26,7 +26,9 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "control/control.h"
+#include "control/cloud.h"
 #include "control/images.h"
+#include "agent/compute/accel.h"
 #include "store/store.h"
 #include "version.h"
 
@@ -60,7 +62,19 @@ static const char usage[] =
 	"  --image-root DIR       image manifests may only come from here\n"
 	"                         [DATA-DIR/images]\n"
 	"  --default-image FILE   manifest registered at start when present\n"
-	"                         [IMAGE-ROOT/default/image.json]; none: skip\n";
+	"                         [IMAGE-ROOT/default/image.json]; none: skip\n"
+	"  --accel auto|kvm|tcg   auto boots a probe guest under KVM [auto]\n"
+	"  --qemu FILE, --qemu-img FILE   [/usr/bin/qemu-system-x86_64, ...]\n"
+	"  --stop-timeout-ms N    ACPI grace before a stop is forced [30000]\n"
+	"  --stop-instances-on-exit true|false   power guests off when ec2d\n"
+	"                         stops; else they run on and are adopted\n"
+	"                         at the next start [false]\n"
+	"  --host-vcpus N, --host-memory-mib N, --host-gpus N\n"
+	"                         capacity of each zone's host, in instance-\n"
+	"                         type units [64, 262144, 0]\n"
+	"  --guest-vcpu-divisor N, --guest-memory-divisor N\n"
+	"                         a guest gets its type's vCPUs and memory\n"
+	"                         divided by these [2, 4]\n";
 
 enum { CMD_SERVE, CMD_ENV };
 
@@ -80,6 +94,16 @@ static const struct option long_opts[] = {
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
 	{ "image-root", required_argument, NULL, 0 },
+	{ "accel", required_argument, NULL, 0 },
+	{ "qemu", required_argument, NULL, 0 },
+	{ "qemu-img", required_argument, NULL, 0 },
+	{ "stop-timeout-ms", required_argument, NULL, 0 },
+	{ "stop-instances-on-exit", required_argument, NULL, 0 },
+	{ "host-vcpus", required_argument, NULL, 0 },
+	{ "host-memory-mib", required_argument, NULL, 0 },
+	{ "host-gpus", required_argument, NULL, 0 },
+	{ "guest-vcpu-divisor", required_argument, NULL, 0 },
+	{ "guest-memory-divisor", required_argument, NULL, 0 },
 	{ "default-image", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -358,6 +382,48 @@ tls_material(struct config *cfg, char **cert, char **key)
 	return 0;
 }
 
+/*
+ * KVM or TCG. "auto" boots the probe guest (the default image's kernel
+ * with its probe-initrd.img) under KVM: /dev/kvm existing proves nothing
+ * on nested or paravirtual KVM. Without a probe guest: TCG, said aloud.
+ */
+static enum accel_mode
+accel_decide(const struct config *cfg)
+{
+	char dir[CONFIG_PATH_MAX], kernel[CONFIG_PATH_MAX + 16];
+	char initrd[CONFIG_PATH_MAX + 24];
+	struct accel_probe_result r;
+	enum accel_mode m = ACCEL_AUTO;
+	char *slash;
+
+	accel_parse(cfg->accel, &m);
+	if (m != ACCEL_AUTO) {
+		log_msg(LOG_INFO, "acceleration", "accel=%s reason=configured",
+			accel_name(m));
+		return m;
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->default_image);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(kernel, sizeof(kernel), "%s/vmlinux", dir);
+	snprintf(initrd, sizeof(initrd), "%s/probe-initrd.img", dir);
+	if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0) {
+		log_msg(LOG_WARN, "acceleration",
+			"accel=tcg reason=\"no probe guest at %s\"", initrd);
+		return ACCEL_TCG;
+	}
+	if (accel_probe(cfg->qemu, kernel, initrd,
+			ACCEL_PROBE_TIMEOUT_MS_DEFAULT, &r) < 0) {
+		log_msg(LOG_WARN, "acceleration",
+			"accel=tcg reason=\"the probe could not run\"");
+		return ACCEL_TCG;
+	}
+	log_msg(LOG_INFO, "acceleration", "accel=%s probe_ms=%d reason=\"%s\"",
+		accel_name(r.accel), r.elapsed_ms, r.reason);
+	return r.accel;
+}
+
 static void
 wake_control(void *ctx)
 {
@@ -371,6 +437,7 @@ cmd_serve(struct config *cfg)
 	struct api *api = NULL;
 	struct http *http = NULL;
 	struct control *control = NULL;
+	enum accel_mode accel = ACCEL_TCG;
 	char msg[512], url[300], ready[CONFIG_PATH_MAX + 800];
 	char account[16] = "";
 	char *cert = NULL, *key = NULL;
@@ -402,6 +469,11 @@ cmd_serve(struct config *cfg)
 		    cfg->default_image, e.message);
 		goto out;
 	}
+	if (cloud_bootstrap(cfg, store, account, &e) < 0) {
+		die("cannot record hosts and the default VPC: %s", e.message);
+		goto out;
+	}
+	accel = accel_decide(cfg);
 	if (tls_material(cfg, &cert, &key))
 		goto out;
 	/* Block before any thread exists so every thread inherits it. */
@@ -415,16 +487,17 @@ cmd_serve(struct config *cfg)
 		die("%s", "out of memory");
 		goto out;
 	}
-	if (control_start(cfg, store, &control, &e) < 0) {
-		die("%s", e.message);
-		goto out;
-	}
-	api_set_notify(api, wake_control, control);
+	/* Bind first: a taken port must fail before anything is built. */
 	if (http_start(cfg, api, cert, key, &http, &port, msg, sizeof(msg)) <
 	    0) {
 		die("%s", msg);
 		goto out;
 	}
+	if (control_start(cfg, store, accel, &control, &e) < 0) {
+		die("%s", e.message);
+		goto out;
+	}
+	api_set_notify(api, wake_control, control);
 	endpoint_url(cfg, port, url, sizeof(url));
 	snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%.255s", url);
 	if (write_text(cfg->data_dir, "endpoint", url) < 0) {

@@ -289,7 +289,6 @@ http_stop(struct http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
-	close(h->fd);
+	MHD_stop_daemon(h->d);	/* closes the listening socket it was given */
 	free(h);
 }

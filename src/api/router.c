@@ -30,11 +30,24 @@ struct api {
 	void *notify_ctx;
 };
 
+/*
+ * Set once the control plane runs, while requests may already be served:
+ * the context is stored before the function and read after it.
+ */
 void
 api_set_notify(struct api *a, void (*fn)(void *ctx), void *ctx)
 {
-	a->notify = fn;
-	a->notify_ctx = ctx;
+	__atomic_store_n(&a->notify_ctx, ctx, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->notify, fn, __ATOMIC_RELEASE);
+}
+
+static void
+api_notify(struct api *a)
+{
+	void (*fn)(void *) = __atomic_load_n(&a->notify, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(__atomic_load_n(&a->notify_ctx, __ATOMIC_ACQUIRE));
 }
 
 size_t
@@ -400,8 +413,8 @@ run_action(struct api *a, const struct action *act, struct action_ctx *c,
 		buf_free(&inner);
 		return -1;
 	}
-	if ((act->flags & ACTION_WRITE) && a->notify)
-		a->notify(a->notify_ctx);
+	if (act->flags & ACTION_WRITE)
+		api_notify(a);
 	envelope(rep, act->name, buf_cstr(&inner));
 	buf_free(&inner);
 	return 0;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,15 @@ config_defaults(struct config *c)
 	c->rate = 200;
 	c->burst = 400;
 	c->threads = 2;
+	c->host_vcpus = 64;
+	c->host_memory_mib = 262144;
+	c->host_gpus = 0;
+	c->guest_vcpu_divisor = 2;
+	c->guest_memory_divisor = 4;
+	snprintf(c->accel, sizeof(c->accel), "auto");
+	snprintf(c->qemu, sizeof(c->qemu), "/usr/bin/qemu-system-x86_64");
+	snprintf(c->qemu_img, sizeof(c->qemu_img), "/usr/bin/qemu-img");
+	c->stop_timeout_ms = 30000;
 	c->max_connections = 1000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
@@ -220,6 +230,62 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 		}
 		return set_str(c->log_level, sizeof(c->log_level), v, key, msg,
 			       msgsize);
+	}
+	{
+		static const struct {
+			const char *key;
+			size_t off;
+			double min, max;
+		} ints[] = {
+			{ "host-vcpus", offsetof(struct config, host_vcpus), 1,
+			  100000 },
+			{ "host-memory-mib",
+			  offsetof(struct config, host_memory_mib), 128, 1e9 },
+			{ "host-gpus", offsetof(struct config, host_gpus), 0,
+			  64 },
+			{ "guest-vcpu-divisor",
+			  offsetof(struct config, guest_vcpu_divisor), 1, 64 },
+			{ "guest-memory-divisor",
+			  offsetof(struct config, guest_memory_divisor), 1,
+			  64 },
+		};
+
+		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+			if (strcmp(key, ints[i].key) == 0) {
+				if (set_num(&d, v, ints[i].min, ints[i].max,
+					    key, msg, msgsize) < 0)
+					return -1;
+				*(int *)((char *)c + ints[i].off) = (int)d;
+				return 0;
+			}
+	}
+	if (strcmp(key, "accel") == 0) {
+		if (strcmp(v, "auto") && strcmp(v, "kvm") && strcmp(v, "tcg")) {
+			snprintf(msg, msgsize, "accel: expected auto, kvm or tcg");
+			return -1;
+		}
+		return set_str(c->accel, sizeof(c->accel), v, key, msg,
+			       msgsize);
+	}
+	if (strcmp(key, "qemu") == 0)
+		return set_str(c->qemu, sizeof(c->qemu), v, key, msg, msgsize);
+	if (strcmp(key, "qemu-img") == 0)
+		return set_str(c->qemu_img, sizeof(c->qemu_img), v, key, msg,
+			       msgsize);
+	if (strcmp(key, "stop-timeout-ms") == 0) {
+		if (set_num(&d, v, 0, 3600000, key, msg, msgsize) < 0)
+			return -1;
+		c->stop_timeout_ms = (int)d;
+		return 0;
+	}
+	if (strcmp(key, "stop-instances-on-exit") == 0) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			snprintf(msg, msgsize,
+				 "stop-instances-on-exit: true or false");
+			return -1;
+		}
+		c->stop_instances_on_exit = strcmp(v, "true") == 0;
+		return 0;
 	}
 	if (strcmp(key, "image-root") == 0)
 		return set_str(c->image_root, sizeof(c->image_root), v, key,

@@ -42,6 +42,20 @@ struct config {
 	/* The manifest registered at start when present (default
 	 * IMAGE_ROOT/default/image.json); "none" registers nothing. */
 	char default_image[CONFIG_PATH_MAX];
+	/* Each zone gets one simulated host with this capacity, counted in
+	 * instance-type vCPUs and MiB (what placement sees). */
+	int host_vcpus;
+	int host_memory_mib;
+	int host_gpus;
+	/* A guest gets its type's vCPUs and memory divided by these (at
+	 * least 1 vCPU and 128 MiB), so a small machine runs several. */
+	int guest_vcpu_divisor;
+	int guest_memory_divisor;
+	char accel[8];			/* auto, kvm, tcg */
+	char qemu[CONFIG_PATH_MAX];	/* qemu-system-x86_64 */
+	char qemu_img[CONFIG_PATH_MAX];
+	int stop_timeout_ms;		/* ACPI grace before a forced stop */
+	bool stop_instances_on_exit;	/* else guests outlive ec2d */
 };
 
 /* Fill settings that default to places in the data directory. */

@@ -5,13 +5,19 @@
  */
 #include "control.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "cloud.h"
+#include "fabric.h"
 #include "common/log.h"
 #include "images.h"
+#include "instances.h"
 
 struct control {
 	const struct config *cfg;
@@ -21,12 +27,14 @@ struct control {
 	pthread_cond_t cond;
 	bool woken;
 	bool stopping;
+	struct agents agents;
 };
 
-void
-control_run_once(const struct config *cfg, struct store *s)
+static void
+control_run_once(struct control *c)
 {
-	images_reconcile(cfg, s);
+	images_reconcile(c->cfg, c->store);
+	instances_reconcile(c->cfg, c->store, &c->agents);
 }
 
 static void *
@@ -40,7 +48,7 @@ control_main(void *arg)
 
 		c->woken = false;
 		pthread_mutex_unlock(&c->lock);
-		control_run_once(c->cfg, c->store);
+		control_run_once(c);
 		pthread_mutex_lock(&c->lock);
 		if (c->woken || c->stopping)
 			continue;
@@ -54,11 +62,91 @@ control_main(void *arg)
 	return NULL;
 }
 
+static void
+host_changed(void *ctx)
+{
+	control_wake(ctx);
+}
+
+/* Guests stopped with ec2d take their network along; else both stay. */
+static void
+agents_close(struct agents *ag, bool stop_guests)
+{
+	for (size_t h = 0; h < ag->n; h++)
+		host_close(ag->hosts[h], stop_guests);
+	ag->n = 0;
+	fabric_close(ag->fabric, stop_guests);
+	ag->fabric = NULL;
+}
+
+/* The network first: each host's QEMUs run in its namespace. */
+static int
+network_open(struct control *c, struct err *e)
+{
+	struct vpc_row *vpcs = NULL;
+	struct subnet_row *subs = NULL;
+	size_t nv = 0, ns = 0;
+	struct store_tx *tx;
+	int rc = -1;
+
+	if (fabric_open(c->cfg, c->store, &c->agents.fabric, e) < 0)
+		return -1;
+	fabric_set_notify(c->agents.fabric, host_changed, c);
+	tx = store_begin(c->store, false, e);
+	if (!tx)
+		return -1;
+	if (store_vpc_list(tx, &vpcs, &nv, e) == 0 &&
+	    store_subnet_list(tx, &subs, &ns, e) == 0) {
+		rc = 0;
+		for (size_t i = 0; i < nv && rc == 0; i++)
+			rc = fabric_vpc(c->agents.fabric, &vpcs[i], subs, ns,
+					e);
+	}
+	store_rollback(tx);
+	free(vpcs);
+	free(subs);
+	return rc;
+}
+
+static int
+agents_open(struct control *c, enum accel_mode accel, struct err *e)
+{
+	const struct config *cfg = c->cfg;
+	struct agents *ag = &c->agents;
+
+	for (size_t z = 0; z < cfg->nzones; z++) {
+		struct host_config hc = {
+			.accel = accel,
+			.tsc_khz = accel_host_tsc_khz(),
+			.tb_size_mib = 32,
+			.stop_timeout_ms = (unsigned)cfg->stop_timeout_ms,
+		};
+
+		cloud_host_id(cfg, z, hc.id, sizeof(hc.id));
+		snprintf(hc.zone, sizeof(hc.zone), "%s", cfg->zones[z].name);
+		snprintf(hc.state_dir, sizeof(hc.state_dir), "%.900s/hosts/%s",
+			 cfg->data_dir, hc.id);
+		snprintf(hc.qemu, sizeof(hc.qemu), "%s", cfg->qemu);
+		snprintf(hc.qemu_img, sizeof(hc.qemu_img), "%s", cfg->qemu_img);
+		snprintf(hc.netns, sizeof(hc.netns), "%s",
+			 fabric_host_netns(ag->fabric, z));
+		if (host_open(&hc, &ag->hosts[ag->n], e) < 0) {
+			agents_close(ag, false);
+			return -1;
+		}
+		snprintf(ag->ids[ag->n], sizeof(ag->ids[0]), "%s", hc.id);
+		host_set_notify(ag->hosts[ag->n], host_changed, c);
+		ag->n++;
+	}
+	return 0;
+}
+
 int
 control_start(const struct config *cfg, struct store *s,
-	      struct control **ret, struct err *e)
+	      enum accel_mode accel, struct control **ret, struct err *e)
 {
 	struct control *c = calloc(1, sizeof(*c));
+	char dir[CONFIG_PATH_MAX + 8];
 
 	if (!c)
 		return err_set(e, "InternalError", "Out of memory.");
@@ -66,15 +154,26 @@ control_start(const struct config *cfg, struct store *s,
 	c->store = s;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
+	snprintf(dir, sizeof(dir), "%s/hosts", cfg->data_dir);
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+	    network_open(c, e) < 0 || agents_open(c, accel, e) < 0) {
+		if (!err_is_set(e))
+			err_set(e, "InternalError", "Cannot create %s.", dir);
+		goto fail;
+	}
 	if (pthread_create(&c->thread, NULL, control_main, c) != 0) {
-		pthread_cond_destroy(&c->cond);
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-		return err_set(e, "InternalError",
-			       "Cannot start the control thread.");
+		err_set(e, "InternalError", "Cannot start the control thread.");
+		agents_close(&c->agents, false);
+		goto fail;
 	}
 	*ret = c;
 	return 0;
+fail:
+	agents_close(&c->agents, false);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return -1;
 }
 
 void
@@ -98,6 +197,7 @@ control_stop(struct control *c)
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
+	agents_close(&c->agents, c->cfg->stop_instances_on_exit);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

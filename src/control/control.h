@@ -12,18 +12,22 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "agent/compute/accel.h"
 #include "store/store.h"
 
 #define CONTROL_PERIOD_MS 1000
 
 struct control;
 
+/*
+ * Open one host agent per zone (adopting guests an earlier ec2d left
+ * running) with the acceleration decided at start, and start the thread.
+ */
 int control_start(const struct config *cfg, struct store *s,
-		  struct control **ret, struct err *e);
+		  enum accel_mode accel, struct control **ret, struct err *e);
 void control_wake(struct control *c);
 void control_stop(struct control *c);
 
-/* One pass of every reconciler, in the caller's thread (tests). */
-void control_run_once(const struct config *cfg, struct store *s);
+/* Stop the thread; power guests off only with stop_instances_on_exit. */
 
 #endif

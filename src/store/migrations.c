@@ -37,6 +37,38 @@ const char *const store_migrations[] = {
 	"  public INTEGER NOT NULL, created INTEGER NOT NULL,"
 	"  kernel TEXT NOT NULL, initrd TEXT NOT NULL, root TEXT NOT NULL,"
 	"  cmdline TEXT NOT NULL, root_size_gib INTEGER NOT NULL);",
+
+	/* 3: hosts, the default VPC's shape, instances. An instance row is
+	 * both its desired state (state, boot, force_stop) and what was last
+	 * observed (guest_ready, console); the reconciler moves it along. */
+	"CREATE TABLE hosts ("
+	"  id TEXT PRIMARY KEY, zone TEXT NOT NULL, vcpus INTEGER NOT NULL,"
+	"  memory_mib INTEGER NOT NULL, gpus INTEGER NOT NULL,"
+	"  state TEXT NOT NULL);"
+	"CREATE TABLE vpcs ("
+	"  id TEXT PRIMARY KEY, cidr TEXT NOT NULL, is_default INTEGER NOT NULL,"
+	"  owner TEXT NOT NULL, vni INTEGER NOT NULL UNIQUE);"
+	"CREATE TABLE subnets ("
+	"  id TEXT PRIMARY KEY, vpc_id TEXT NOT NULL REFERENCES vpcs(id),"
+	"  zone TEXT NOT NULL, cidr TEXT NOT NULL,"
+	"  default_for_az INTEGER NOT NULL);"
+	"CREATE TABLE instances ("
+	"  id TEXT PRIMARY KEY, reservation_id TEXT NOT NULL,"
+	"  launch_index INTEGER NOT NULL, owner TEXT NOT NULL,"
+	"  image_id TEXT NOT NULL, type TEXT NOT NULL, key_name TEXT NOT NULL,"
+	"  zone TEXT NOT NULL, host_id TEXT NOT NULL, vpc_id TEXT NOT NULL,"
+	"  subnet_id TEXT NOT NULL, private_ip TEXT NOT NULL,"
+	"  mac TEXT NOT NULL, state TEXT NOT NULL, reason_code TEXT NOT NULL,"
+	"  reason_message TEXT NOT NULL, transition_reason TEXT NOT NULL,"
+	"  launch_time INTEGER NOT NULL, state_time INTEGER NOT NULL,"
+	"  boot INTEGER NOT NULL, force_stop INTEGER NOT NULL,"
+	"  user_data TEXT NOT NULL, no_terminate INTEGER NOT NULL,"
+	"  no_stop INTEGER NOT NULL, shutdown_behavior TEXT NOT NULL,"
+	"  http_tokens TEXT NOT NULL, hop_limit INTEGER NOT NULL,"
+	"  http_endpoint TEXT NOT NULL, client_token TEXT NOT NULL,"
+	"  guest_ready INTEGER NOT NULL, console TEXT NOT NULL,"
+	"  port_no INTEGER NOT NULL);"
+	"CREATE INDEX instances_subnet_ip ON instances(subnet_id, private_ip);",
 };
 
 const size_t store_migrations_count =

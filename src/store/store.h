@@ -153,6 +153,95 @@ int store_image_update(struct store_tx *tx, const struct image *im,
 		       struct err *e);
 int store_image_delete(struct store_tx *tx, const char *id, struct err *e);
 
+/* Hosts: where instances run, with their capacity. */
+struct host_row {
+	char id[32];
+	char zone[32];
+	int vcpus;		/* in instance-type vCPUs */
+	int memory_mib;
+	int gpus;
+	char state[16];		/* available, unavailable */
+};
+int store_host_put(struct store_tx *tx, const struct host_row *h,
+		   struct err *e);
+int store_host_list(struct store_tx *tx, struct host_row **ret,
+		    size_t *ret_n, struct err *e);
+
+/* VPCs and subnets (the default VPC today; the VPC actions later). */
+struct vpc_row {
+	char id[32];
+	char cidr[20];
+	bool is_default;
+	char owner[16];
+	int vni;
+};
+struct subnet_row {
+	char id[32];
+	char vpc_id[32];
+	char zone[32];
+	char cidr[20];
+	bool default_for_az;
+};
+int store_vpc_insert(struct store_tx *tx, const struct vpc_row *v,
+		     struct err *e);
+int store_vpc_list(struct store_tx *tx, struct vpc_row **ret, size_t *ret_n,
+		   struct err *e);
+int store_subnet_insert(struct store_tx *tx, const struct subnet_row *s,
+			struct err *e);
+int store_subnet_list(struct store_tx *tx, struct subnet_row **ret,
+		      size_t *ret_n, struct err *e);
+
+/* Instances. */
+struct instance {
+	char id[32];
+	char reservation_id[32];
+	int launch_index;
+	char owner[16];
+	char image_id[32];
+	char type[32];
+	char key_name[256];	/* "" when none */
+	char zone[32];
+	char host_id[32];
+	char vpc_id[32];
+	char subnet_id[32];
+	char private_ip[16];
+	char mac[18];
+	char state[16];		/* pending, running, stopping, stopped,
+				 * shutting-down, terminated */
+	char reason_code[64];	/* StateReason; "" when none */
+	char reason_message[256];
+	char transition_reason[128];
+	time_t launch_time;
+	time_t state_time;	/* when the current state began */
+	int boot;		/* RebootInstances bumps it */
+	bool force_stop;
+	char *user_data;	/* base64 as given; "" when none */
+	bool no_terminate;	/* disableApiTermination */
+	bool no_stop;		/* disableApiStop */
+	char shutdown_behavior[16];	/* stop, terminate */
+	char http_tokens[16];	/* optional, required */
+	int hop_limit;
+	char http_endpoint[16];	/* enabled, disabled */
+	char client_token[65];
+	bool guest_ready;	/* the guest has read its metadata */
+	char *console;		/* the console's tail, base64 */
+	int port_no;		/* its network port's number, unique */
+};
+void instance_clear(struct instance *i);
+void instances_free(struct instance *v, size_t n);
+int store_instance_insert(struct store_tx *tx, const struct instance *i,
+			  struct err *e);
+int store_instance_get(struct store_tx *tx, const char *id,
+		       struct instance *out, struct err *e);
+/* All instances ordered by id. */
+int store_instance_list(struct store_tx *tx, struct instance **ret,
+			size_t *ret_n, struct err *e);
+/* Write every mutable field back. */
+int store_instance_update(struct store_tx *tx, const struct instance *i,
+			  struct err *e);
+int store_instance_delete(struct store_tx *tx, const char *id,
+			  struct err *e);
+
 /*
  * ClientToken idempotency: the answer given to (key, action, token), with a
  * hash of the request's parameters to spot a reuse with other parameters.

@@ -344,7 +344,7 @@ col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 static int
 rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
 	     void (*fill)(sqlite3_stmt *st, void *row),
-	     void (*clear)(void *rows, size_t n), void **ret, size_t *ret_n,
+	     void (*clear)(void *rows, size_t n), void *ret, size_t *ret_n,
 	     struct err *e)
 {
 	char *v = NULL;
@@ -372,9 +372,20 @@ rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
 		clear(v, n);
 		return db_err(e, tx->c->db, "read");
 	}
-	*ret = v;
+	memcpy(ret, &v, sizeof(v));	/* ret is the caller's T ** */
 	*ret_n = n;
 	return 0;
+}
+
+/* Delete a registered resource's row (sql takes its id) and its tags. */
+static int
+resource_delete(struct store_tx *tx, const char *sql, const char *id,
+		struct err *e)
+{
+	if (exec_done(tx, stmt(tx, sql, 1, (const char *const[]){ id }, e),
+		      e) < 0)
+		return -1;
+	return store_resource_del(tx, id, e);
 }
 
 /* Settings. */
@@ -523,19 +534,14 @@ int
 store_tags_get(struct store_tx *tx, const char *resource_id,
 	       struct tags *out, struct err *e)
 {
-	void *v = NULL;
-
 	out->v = NULL;
 	out->n = 0;
-	if (rows_collect(tx,
-			 STMT(tx, "SELECT key, value FROM tags "
-				  "WHERE resource_id=? ORDER BY key",
-			      e, resource_id),
-			 sizeof(struct tag), tag_fill, tag_rows_free, &v,
-			 &out->n, e) < 0)
-		return -1;
-	out->v = v;
-	return 0;
+	return rows_collect(tx,
+			    STMT(tx, "SELECT key, value FROM tags "
+				     "WHERE resource_id=? ORDER BY key",
+				 e, resource_id),
+			    sizeof(struct tag), tag_fill, tag_rows_free,
+			    &out->v, &out->n, e);
 }
 
 int
@@ -618,40 +624,30 @@ int
 store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
 	       struct err *e)
 {
-	void *v = NULL;
-
-	if (rows_collect(tx,
-			 stmt(tx,
-			      "SELECT t.resource_id, r.type, t.key, t.value "
-			      "FROM tags t JOIN resources r "
-			      "ON r.id = t.resource_id "
-			      "ORDER BY t.resource_id, t.key",
-			      0, NULL, e),
-			 sizeof(struct tagged), tagged_fill, tagged_rows_free,
-			 &v, ret_n, e) < 0)
-		return -1;
-	*ret = v;
-	return 0;
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT t.resource_id, r.type, t.key, t.value "
+				 "FROM tags t JOIN resources r "
+				 "ON r.id = t.resource_id "
+				 "ORDER BY t.resource_id, t.key",
+				 0, NULL, e),
+			    sizeof(struct tagged), tagged_fill,
+			    tagged_rows_free, ret, ret_n, e);
 }
 
 int
 store_tags_of_type(struct store_tx *tx, const char *type,
 		   struct tagged **ret, size_t *ret_n, struct err *e)
 {
-	void *v = NULL;
-
-	if (rows_collect(tx,
-			 STMT(tx,
-			      "SELECT t.resource_id, r.type, t.key, t.value "
-			      "FROM tags t JOIN resources r "
-			      "ON r.id = t.resource_id WHERE r.type=? "
-			      "ORDER BY t.resource_id, t.key",
-			      e, type),
-			 sizeof(struct tagged), tagged_fill, tagged_rows_free,
-			 &v, ret_n, e) < 0)
-		return -1;
-	*ret = v;
-	return 0;
+	return rows_collect(tx,
+			    STMT(tx,
+				 "SELECT t.resource_id, r.type, t.key, t.value "
+				 "FROM tags t JOIN resources r "
+				 "ON r.id = t.resource_id WHERE r.type=? "
+				 "ORDER BY t.resource_id, t.key",
+				 e, type),
+			    sizeof(struct tagged), tagged_fill,
+			    tagged_rows_free, ret, ret_n, e);
 }
 
 /* Key pairs. */
@@ -748,28 +744,20 @@ int
 store_keypair_list(struct store_tx *tx, struct keypair **ret, size_t *ret_n,
 		   struct err *e)
 {
-	void *v = NULL;
-
-	if (rows_collect(tx,
-			 stmt(tx,
-			      "SELECT id, name, type, fingerprint, "
-			      "public_key, created FROM key_pairs "
-			      "ORDER BY name",
-			      0, NULL, e),
-			 sizeof(struct keypair), keypair_fill,
-			 keypair_rows_free, &v, ret_n, e) < 0)
-		return -1;
-	*ret = v;
-	return 0;
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT id, name, type, fingerprint, "
+				 "public_key, created FROM key_pairs "
+				 "ORDER BY name",
+				 0, NULL, e),
+			    sizeof(struct keypair), keypair_fill,
+			    keypair_rows_free, ret, ret_n, e);
 }
 
 int
 store_keypair_delete(struct store_tx *tx, const char *id, struct err *e)
 {
-	if (exec_done(tx, STMT(tx, "DELETE FROM key_pairs WHERE id=?", e, id),
-		      e) < 0)
-		return -1;
-	return store_resource_del(tx, id, e);
+	return resource_delete(tx, "DELETE FROM key_pairs WHERE id=?", id, e);
 }
 
 /* Images. */
@@ -860,18 +848,13 @@ int
 store_image_list(struct store_tx *tx, struct image **ret, size_t *ret_n,
 		 struct err *e)
 {
-	void *v = NULL;
-
-	if (rows_collect(tx,
-			 stmt(tx,
-			      "SELECT " IMAGE_COLUMNS " FROM images "
-			      "ORDER BY id",
-			      0, NULL, e),
-			 sizeof(struct image), image_fill, plain_rows_free, &v,
-			 ret_n, e) < 0)
-		return -1;
-	*ret = v;
-	return 0;
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT " IMAGE_COLUMNS " FROM images "
+				 "ORDER BY id",
+				 0, NULL, e),
+			    sizeof(struct image), image_fill, plain_rows_free,
+			    ret, ret_n, e);
 }
 
 int
@@ -893,10 +876,325 @@ store_image_update(struct store_tx *tx, const struct image *im,
 int
 store_image_delete(struct store_tx *tx, const char *id, struct err *e)
 {
-	if (exec_done(tx, STMT(tx, "DELETE FROM images WHERE id=?", e, id),
+	return resource_delete(tx, "DELETE FROM images WHERE id=?", id, e);
+}
+
+/* Hosts, VPCs, subnets. */
+
+static void
+host_fill(sqlite3_stmt *st, void *row)
+{
+	struct host_row *h = row;
+
+	col_copy(st, 0, h->id, sizeof(h->id));
+	col_copy(st, 1, h->zone, sizeof(h->zone));
+	h->vcpus = sqlite3_column_int(st, 2);
+	h->memory_mib = sqlite3_column_int(st, 3);
+	h->gpus = sqlite3_column_int(st, 4);
+	col_copy(st, 5, h->state, sizeof(h->state));
+}
+
+int
+store_host_put(struct store_tx *tx, const struct host_row *h, struct err *e)
+{
+	char vcpus[16], mem[16], gpus[16];
+
+	snprintf(vcpus, sizeof(vcpus), "%d", h->vcpus);
+	snprintf(mem, sizeof(mem), "%d", h->memory_mib);
+	snprintf(gpus, sizeof(gpus), "%d", h->gpus);
+	return exec_done(tx,
+			 STMT(tx, "INSERT INTO hosts(id, zone, vcpus, "
+				  "memory_mib, gpus, state) VALUES "
+				  "(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+				  "SET zone=excluded.zone, vcpus=excluded.vcpus, "
+				  "memory_mib=excluded.memory_mib, "
+				  "gpus=excluded.gpus, state=excluded.state",
+			      e, h->id, h->zone, vcpus, mem, gpus, h->state),
+			 e);
+}
+
+int
+store_host_list(struct store_tx *tx, struct host_row **ret, size_t *ret_n,
+		struct err *e)
+{
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT id, zone, vcpus, memory_mib, gpus, "
+				 "state FROM hosts ORDER BY id",
+				 0, NULL, e),
+			    sizeof(struct host_row), host_fill,
+			    plain_rows_free, ret, ret_n, e);
+}
+
+static void
+vpc_fill(sqlite3_stmt *st, void *row)
+{
+	struct vpc_row *v = row;
+
+	col_copy(st, 0, v->id, sizeof(v->id));
+	col_copy(st, 1, v->cidr, sizeof(v->cidr));
+	v->is_default = sqlite3_column_int(st, 2) != 0;
+	col_copy(st, 3, v->owner, sizeof(v->owner));
+	v->vni = sqlite3_column_int(st, 4);
+}
+
+int
+store_vpc_insert(struct store_tx *tx, const struct vpc_row *v, struct err *e)
+{
+	char vni[16];
+
+	snprintf(vni, sizeof(vni), "%d", v->vni);
+	if (exec_done(tx,
+		      STMT(tx, "INSERT INTO vpcs(id, cidr, is_default, owner, "
+			       "vni) VALUES (?, ?, ?, ?, ?)",
+			   e, v->id, v->cidr, v->is_default ? "1" : "0",
+			   v->owner, vni),
 		      e) < 0)
 		return -1;
-	return store_resource_del(tx, id, e);
+	return store_resource_add(tx, v->id, "vpc", e);
+}
+
+int
+store_vpc_list(struct store_tx *tx, struct vpc_row **ret, size_t *ret_n,
+	       struct err *e)
+{
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT id, cidr, is_default, owner, vni "
+				 "FROM vpcs ORDER BY id",
+				 0, NULL, e),
+			    sizeof(struct vpc_row), vpc_fill, plain_rows_free,
+			    ret, ret_n, e);
+}
+
+static void
+subnet_fill(sqlite3_stmt *st, void *row)
+{
+	struct subnet_row *s = row;
+
+	col_copy(st, 0, s->id, sizeof(s->id));
+	col_copy(st, 1, s->vpc_id, sizeof(s->vpc_id));
+	col_copy(st, 2, s->zone, sizeof(s->zone));
+	col_copy(st, 3, s->cidr, sizeof(s->cidr));
+	s->default_for_az = sqlite3_column_int(st, 4) != 0;
+}
+
+int
+store_subnet_insert(struct store_tx *tx, const struct subnet_row *s,
+		    struct err *e)
+{
+	if (exec_done(tx,
+		      STMT(tx, "INSERT INTO subnets(id, vpc_id, zone, cidr, "
+			       "default_for_az) VALUES (?, ?, ?, ?, ?)",
+			   e, s->id, s->vpc_id, s->zone, s->cidr,
+			   s->default_for_az ? "1" : "0"),
+		      e) < 0)
+		return -1;
+	return store_resource_add(tx, s->id, "subnet", e);
+}
+
+int
+store_subnet_list(struct store_tx *tx, struct subnet_row **ret,
+		  size_t *ret_n, struct err *e)
+{
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT id, vpc_id, zone, cidr, "
+				 "default_for_az FROM subnets ORDER BY id",
+				 0, NULL, e),
+			    sizeof(struct subnet_row), subnet_fill,
+			    plain_rows_free, ret, ret_n, e);
+}
+
+/* Instances. */
+
+#define INSTANCE_COLUMNS                                                 \
+	"id, reservation_id, launch_index, owner, image_id, type, "      \
+	"key_name, zone, host_id, vpc_id, subnet_id, private_ip, mac, "  \
+	"state, reason_code, reason_message, transition_reason, "        \
+	"launch_time, state_time, boot, force_stop, user_data, "         \
+	"no_terminate, no_stop, shutdown_behavior, http_tokens, "        \
+	"hop_limit, http_endpoint, client_token, guest_ready, console, "  \
+	"port_no"
+
+void
+instance_clear(struct instance *i)
+{
+	free(i->user_data);
+	free(i->console);
+	memset(i, 0, sizeof(*i));
+}
+
+void
+instances_free(struct instance *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		instance_clear(&v[i]);
+	free(v);
+}
+
+static void
+instance_fill(sqlite3_stmt *st, void *row)
+{
+	struct instance *i = row;
+
+	col_copy(st, 0, i->id, sizeof(i->id));
+	col_copy(st, 1, i->reservation_id, sizeof(i->reservation_id));
+	i->launch_index = sqlite3_column_int(st, 2);
+	col_copy(st, 3, i->owner, sizeof(i->owner));
+	col_copy(st, 4, i->image_id, sizeof(i->image_id));
+	col_copy(st, 5, i->type, sizeof(i->type));
+	col_copy(st, 6, i->key_name, sizeof(i->key_name));
+	col_copy(st, 7, i->zone, sizeof(i->zone));
+	col_copy(st, 8, i->host_id, sizeof(i->host_id));
+	col_copy(st, 9, i->vpc_id, sizeof(i->vpc_id));
+	col_copy(st, 10, i->subnet_id, sizeof(i->subnet_id));
+	col_copy(st, 11, i->private_ip, sizeof(i->private_ip));
+	col_copy(st, 12, i->mac, sizeof(i->mac));
+	col_copy(st, 13, i->state, sizeof(i->state));
+	col_copy(st, 14, i->reason_code, sizeof(i->reason_code));
+	col_copy(st, 15, i->reason_message, sizeof(i->reason_message));
+	col_copy(st, 16, i->transition_reason, sizeof(i->transition_reason));
+	i->launch_time = (time_t)sqlite3_column_int64(st, 17);
+	i->state_time = (time_t)sqlite3_column_int64(st, 18);
+	i->boot = sqlite3_column_int(st, 19);
+	i->force_stop = sqlite3_column_int(st, 20) != 0;
+	i->user_data = col_dup(st, 21);
+	i->no_terminate = sqlite3_column_int(st, 22) != 0;
+	i->no_stop = sqlite3_column_int(st, 23) != 0;
+	col_copy(st, 24, i->shutdown_behavior, sizeof(i->shutdown_behavior));
+	col_copy(st, 25, i->http_tokens, sizeof(i->http_tokens));
+	i->hop_limit = sqlite3_column_int(st, 26);
+	col_copy(st, 27, i->http_endpoint, sizeof(i->http_endpoint));
+	col_copy(st, 28, i->client_token, sizeof(i->client_token));
+	i->guest_ready = sqlite3_column_int(st, 29) != 0;
+	i->console = col_dup(st, 30);
+	i->port_no = sqlite3_column_int(st, 31);
+}
+
+static void
+instance_rows_free(void *rows, size_t n)
+{
+	instances_free(rows, n);
+}
+
+/* The instance's fields as text, in INSTANCE_COLUMNS order. */
+struct instance_text {
+	char index[16], launch[32], since[32], boot[16], hop[16], port[16];
+	const char *v[32];
+};
+
+static void
+instance_text(const struct instance *i, struct instance_text *t)
+{
+	snprintf(t->index, sizeof(t->index), "%d", i->launch_index);
+	snprintf(t->launch, sizeof(t->launch), "%lld",
+		 (long long)i->launch_time);
+	snprintf(t->since, sizeof(t->since), "%lld", (long long)i->state_time);
+	snprintf(t->boot, sizeof(t->boot), "%d", i->boot);
+	snprintf(t->hop, sizeof(t->hop), "%d", i->hop_limit);
+	snprintf(t->port, sizeof(t->port), "%d", i->port_no);
+	const char *v[32] = {
+		i->id, i->reservation_id, t->index, i->owner, i->image_id,
+		i->type, i->key_name, i->zone, i->host_id, i->vpc_id,
+		i->subnet_id, i->private_ip, i->mac, i->state, i->reason_code,
+		i->reason_message, i->transition_reason, t->launch, t->since,
+		t->boot, i->force_stop ? "1" : "0",
+		i->user_data ? i->user_data : "", i->no_terminate ? "1" : "0",
+		i->no_stop ? "1" : "0", i->shutdown_behavior, i->http_tokens,
+		t->hop, i->http_endpoint, i->client_token,
+		i->guest_ready ? "1" : "0", i->console ? i->console : "",
+		t->port,
+	};
+	memcpy(t->v, v, sizeof(v));
+}
+
+int
+store_instance_insert(struct store_tx *tx, const struct instance *i,
+		      struct err *e)
+{
+	struct instance_text t;
+
+	instance_text(i, &t);
+	if (exec_done(tx,
+		      stmt(tx,
+			   "INSERT INTO instances(" INSTANCE_COLUMNS ") VALUES "
+			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			   32, t.v, e),
+		      e) < 0)
+		return -1;
+	return store_resource_add(tx, i->id, "instance", e);
+}
+
+int
+store_instance_update(struct store_tx *tx, const struct instance *i,
+		      struct err *e)
+{
+	struct instance_text t;
+	const char *args[32];
+
+	instance_text(i, &t);
+	/* Every column but id, then id for the WHERE. */
+	memcpy(args, t.v + 1, 31 * sizeof(*args));
+	args[31] = i->id;
+	return exec_done(tx,
+			 stmt(tx,
+			      "UPDATE instances SET reservation_id=?, "
+			      "launch_index=?, owner=?, image_id=?, type=?, "
+			      "key_name=?, zone=?, host_id=?, vpc_id=?, "
+			      "subnet_id=?, private_ip=?, mac=?, state=?, "
+			      "reason_code=?, reason_message=?, "
+			      "transition_reason=?, launch_time=?, "
+			      "state_time=?, boot=?, force_stop=?, "
+			      "user_data=?, no_terminate=?, no_stop=?, "
+			      "shutdown_behavior=?, http_tokens=?, "
+			      "hop_limit=?, http_endpoint=?, client_token=?, "
+			      "guest_ready=?, console=?, port_no=? WHERE id=?",
+			      32, args, e),
+			 e);
+}
+
+int
+store_instance_get(struct store_tx *tx, const char *id,
+		   struct instance *out, struct err *e)
+{
+	sqlite3_stmt *st = STMT(tx,
+				"SELECT " INSTANCE_COLUMNS " FROM instances "
+				"WHERE id=?",
+				e, id);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		instance_fill(st, out);
+	}
+	stmt_done(tx, st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : db_err(e, tx->c->db, "instance");
+}
+
+int
+store_instance_list(struct store_tx *tx, struct instance **ret,
+		    size_t *ret_n, struct err *e)
+{
+	return rows_collect(tx,
+			    stmt(tx,
+				 "SELECT " INSTANCE_COLUMNS " FROM instances "
+				 "ORDER BY id",
+				 0, NULL, e),
+			    sizeof(struct instance), instance_fill,
+			    instance_rows_free, ret, ret_n, e);
+}
+
+int
+store_instance_delete(struct store_tx *tx, const char *id, struct err *e)
+{
+	return resource_delete(tx, "DELETE FROM instances WHERE id=?", id, e);
 }
 
 /* Idempotency tokens. */

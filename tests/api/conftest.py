@@ -29,8 +29,10 @@ class Server:
 
     def __init__(self, *extra_args):
         self.data_dir = tempfile.mkdtemp(prefix="ec2d-test-")
+        # Guests and their network go with the server: tests leave nothing.
         self.args = [BIN, "serve", "--data-dir", self.data_dir,
-                     "--listen", "127.0.0.1:0", *extra_args]
+                     "--listen", "127.0.0.1:0",
+                     "--stop-instances-on-exit", "true", *extra_args]
         self.proc = None
         self.start()
         env = subprocess.run([BIN, "env", "--data-dir", self.data_dir],
@@ -92,12 +94,25 @@ class Server:
                             aws_secret_access_key=secret or self.secret,
                             config=cfg)
 
+    def net_tag(self):
+        """The deployment tag ec2d logged when it opened its network."""
+        for line in self.log().splitlines():
+            if 'msg="network open"' in line:
+                return line.split("tag=")[1].split()[0]
+        return None
+
     def close(self):
         rc = self.stop()
         log = self.log()
+        tag = self.net_tag()
         shutil.rmtree(self.data_dir, ignore_errors=True)
         # A sanitizer finding makes ec2d exit non-zero at shutdown.
         assert rc == 0, "ec2d exited with %r:\n%s" % (rc, log[-4000:])
+        if tag:
+            left = [n for n in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True,
+                text=True).stdout.split() if n.startswith("ec2d-%s-" % tag)]
+            assert not left, "namespaces left behind: %s" % left
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ def status_of(e):
 
 # Action and Version.
 
-@pytest.mark.parametrize("action", ["DescribeFoo", "RunInstances",
+@pytest.mark.parametrize("action", ["DescribeFoo", "CreateVolume",
                                     "describeregions", "CreateQueue"])
 def test_unknown_action(server, action):
     status, code, msg, _ = call(server, q(action))

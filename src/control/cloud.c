@@ -1,0 +1,90 @@
+/*
+ * cloud.c - hosts and the default VPC at start. See cloud.h.
+ */
+#include "cloud.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+
+void
+cloud_host_id(const struct config *cfg, size_t z, char *out, size_t size)
+{
+	snprintf(out, size, "%s-h1", cfg->zones[z].id);
+}
+
+static int
+hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
+{
+	for (size_t z = 0; z < cfg->nzones; z++) {
+		struct host_row h = {
+			.vcpus = cfg->host_vcpus,
+			.memory_mib = cfg->host_memory_mib,
+			.gpus = cfg->host_gpus,
+		};
+
+		cloud_host_id(cfg, z, h.id, sizeof(h.id));
+		snprintf(h.zone, sizeof(h.zone), "%s", cfg->zones[z].name);
+		snprintf(h.state, sizeof(h.state), "available");
+		if (store_host_put(tx, &h, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 172.31.0.0/16, and a /20 per zone from 172.31.0.0 up, as AWS does. */
+static int
+default_vpc(const struct config *cfg, struct store_tx *tx,
+	    const char *account, struct err *e)
+{
+	struct vpc_row *v = NULL;
+	struct vpc_row vpc = { .is_default = true, .vni = 1 };
+	size_t n = 0;
+	bool have = false;
+
+	if (store_vpc_list(tx, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		have = have || v[i].is_default;
+	free(v);
+	if (have)
+		return 0;
+	id_new("vpc", vpc.id);
+	snprintf(vpc.cidr, sizeof(vpc.cidr), "172.31.0.0/16");
+	snprintf(vpc.owner, sizeof(vpc.owner), "%s", account);
+	if (store_vpc_insert(tx, &vpc, e) < 0)
+		return -1;
+	for (size_t z = 0; z < cfg->nzones; z++) {
+		struct subnet_row s = { .default_for_az = true };
+
+		id_new("subnet", s.id);
+		snprintf(s.vpc_id, sizeof(s.vpc_id), "%s", vpc.id);
+		snprintf(s.zone, sizeof(s.zone), "%s", cfg->zones[z].name);
+		snprintf(s.cidr, sizeof(s.cidr), "172.31.%u.0/20",
+			 (unsigned)(z % CONFIG_MAX_ZONES) * 16);
+		if (store_subnet_insert(tx, &s, e) < 0)
+			return -1;
+	}
+	log_msg(LOG_INFO, "default vpc created", "vpc=%s cidr=%s", vpc.id,
+		vpc.cidr);
+	return 0;
+}
+
+int
+cloud_bootstrap(const struct config *cfg, struct store *s,
+		const char *account, struct err *e)
+{
+	struct store_tx *tx = store_begin(s, true, e);
+
+	if (!tx)
+		return -1;
+	if (hosts_record(cfg, tx, e) < 0 ||
+	    default_vpc(cfg, tx, account, e) < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx, e);
+}

@@ -1,0 +1,476 @@
+/*
+ * instances.c - the instance reconciler. See instances.h.
+ */
+#include "instances.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/b64.h"
+#include "common/log.h"
+#include "fabric.h"
+#include "services/ec2/itypes.h"
+
+/* What a host should do with an instance in this EC2 state. */
+static enum host_want
+want_of(const char *state)
+{
+	if (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0)
+		return HOST_WANT_RUNNING;
+	if (strcmp(state, "stopping") == 0 || strcmp(state, "stopped") == 0)
+		return HOST_WANT_STOPPED;
+	return HOST_WANT_GONE;
+}
+
+static unsigned
+scaled(unsigned v, int divisor, unsigned floor)
+{
+	unsigned s = divisor > 0 ? v / (unsigned)divisor : v;
+
+	return s < floor ? floor : s;
+}
+
+static void
+want_fill(const struct config *cfg, const struct instance *i,
+	  const struct image *im, struct host_instance *w)
+{
+	const struct itype *t = itype_find(i->type);
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->id, sizeof(w->id), "%s", i->id);
+	w->want = want_of(i->state);
+	w->force_stop = i->force_stop;
+	w->boot = (unsigned)i->boot;
+	w->vcpus = scaled(t ? t->vcpus : 2, cfg->guest_vcpu_divisor, 1);
+	w->memory_mib = scaled(t ? (unsigned)t->memory_mib : 1024,
+			       cfg->guest_memory_divisor, 128);
+	if (im) {
+		snprintf(w->kernel, sizeof(w->kernel), "%s", im->kernel);
+		snprintf(w->initrd, sizeof(w->initrd), "%s", im->initrd);
+		snprintf(w->cmdline, sizeof(w->cmdline), "%s", im->cmdline);
+		snprintf(w->base_disk, sizeof(w->base_disk), "%s", im->root);
+		w->root_gib = (unsigned)im->root_size_gib;
+	}
+	if (t && t->storage.disks) {
+		w->store_disks = t->storage.disks;
+		w->store_gib = t->storage.disk_gb;
+	}
+}
+
+static const struct image *
+image_for(const struct image *v, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+set_state(struct instance *i, const char *state, const char *code,
+	  const char *message, time_t now)
+{
+	snprintf(i->state, sizeof(i->state), "%s", state);
+	if (code) {
+		snprintf(i->reason_code, sizeof(i->reason_code), "%s", code);
+		snprintf(i->reason_message, sizeof(i->reason_message), "%.255s",
+			 message);
+	}
+	i->state_time = now;
+}
+
+/*
+ * Apply what the host observed to i (as it is now in the store). Returns
+ * true when i changed.
+ */
+static bool
+observe(struct instance *i, const struct host_instance_status *st,
+	bool ready, time_t now)
+{
+	const char *s = i->state;
+	char msg[300];
+
+	if (strcmp(s, "pending") == 0 && st->state == HOST_RUNNING) {
+		set_state(i, "running", "", "", now);
+		i->transition_reason[0] = '\0';
+		return true;
+	}
+	if (strcmp(s, "pending") == 0 && st->state == HOST_FAILED) {
+		snprintf(msg, sizeof(msg), "Server.InternalError: %s",
+			 st->reason);
+		set_state(i, "terminated", "Server.InternalError", msg, now);
+		return true;
+	}
+	if (strcmp(s, "running") == 0 &&
+	    (st->state == HOST_STOPPED || st->state == HOST_ABSENT)) {
+		bool terminate = strcmp(i->shutdown_behavior, "terminate") == 0;
+
+		if (st->guest_halted)
+			set_state(i, terminate ? "shutting-down" : "stopped",
+				  "Client.InstanceInitiatedShutdown",
+				  "Client.InstanceInitiatedShutdown: Instance "
+				  "initiated shutdown", now);
+		else
+			set_state(i, "stopped", "Server.InternalError",
+				  "Server.InternalError: the instance's "
+				  "hypervisor process ended", now);
+		i->guest_ready = false;
+		return true;
+	}
+	if (strcmp(s, "running") == 0 && ready != i->guest_ready &&
+	    st->state == HOST_RUNNING && st->boot == (unsigned)i->boot) {
+		i->guest_ready = ready;
+		return true;
+	}
+	if (strcmp(s, "stopping") == 0 &&
+	    (st->state == HOST_STOPPED || st->state == HOST_ABSENT)) {
+		set_state(i, "stopped", NULL, NULL, now);
+		i->force_stop = false;
+		i->guest_ready = false;
+		return true;
+	}
+	if (strcmp(s, "shutting-down") == 0 && st->state == HOST_ABSENT) {
+		set_state(i, "terminated", NULL, NULL, now);
+		i->guest_ready = false;
+		return true;
+	}
+	return false;
+}
+
+/* The console's tail as the store keeps it (base64), or NULL if same. */
+static char *
+console_of(struct host *h, const struct instance *i)
+{
+	char *raw = malloc(CONSOLE_TAIL_MAX), *enc = NULL;
+	size_t len = 0;
+
+	if (raw && host_console(h, i->id, raw, CONSOLE_TAIL_MAX, &len) == 0) {
+		enc = malloc(b64_encoded_len(len) + 1);
+		if (enc)
+			b64_encode(raw, len, enc);
+		if (enc && i->console && strcmp(enc, i->console) == 0) {
+			free(enc);
+			enc = NULL;
+		}
+	}
+	free(raw);
+	return enc;
+}
+
+/* Write back one instance's news, re-checked against the store. */
+static void
+record(struct store *s, const struct instance *seen,
+       const struct host_instance_status *st, bool read, struct host *h,
+       time_t now)
+{
+	struct err e = { "", "" };
+	struct store_tx *tx;
+	struct instance cur;
+	char *console = console_of(h, seen);
+	bool changed;
+
+	tx = store_begin(s, true, &e);
+	if (!tx)
+		goto out;
+	if (store_instance_get(tx, seen->id, &cur, &e) != 0) {
+		store_rollback(tx);
+		goto out;
+	}
+	/* Only if nobody changed its wants since this pass read it. */
+	changed = strcmp(cur.state, seen->state) == 0 &&
+		  cur.boot == seen->boot &&
+		  observe(&cur, st, st->guest_ready && read, now);
+	if (console) {
+		free(cur.console);
+		cur.console = console;
+		console = NULL;
+		changed = true;
+	}
+	if (!changed)
+		store_rollback(tx);
+	else if (store_instance_update(tx, &cur, &e) < 0 ||
+		 store_commit(tx, &e) < 0)
+		log_msg(LOG_WARN, "instance update failed",
+			"instance=%s error=\"%s\"", cur.id, e.message);
+	else if (strcmp(cur.state, seen->state) != 0)
+		log_msg(LOG_INFO, "instance", "instance=%s state=%s", cur.id,
+			cur.state);
+	instance_clear(&cur);
+out:
+	free(console);
+}
+
+/* Forget terminated instances after their hour of visibility. */
+static void
+reap(struct store *s, const struct instance *v, size_t n, time_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct err e = { "", "" };
+		struct store_tx *tx;
+
+		if (strcmp(v[i].state, "terminated") != 0 ||
+		    now - v[i].state_time < TERMINATED_VISIBLE_SECONDS)
+			continue;
+		tx = store_begin(s, true, &e);
+		if (tx && store_instance_delete(tx, v[i].id, &e) == 0 &&
+		    store_commit(tx, &e) == 0)
+			log_msg(LOG_INFO, "instance reaped", "instance=%s",
+				v[i].id);
+		else
+			store_rollback(tx);
+	}
+}
+
+static bool
+plugged(const struct agents *ag, int port)
+{
+	for (size_t k = 0; k < ag->nplugged; k++)
+		if (ag->plugged[k] == port)
+			return true;
+	return false;
+}
+
+static int
+vpc_no(const struct vpc_row *vpcs, size_t n, const char *id)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(vpcs[k].id, id) == 0)
+			return vpcs[k].vni;
+	return 0;
+}
+
+/*
+ * Network for instance i on host h: a tap for every instance that may
+ * run, none for a terminated one. Returns the tap name in w->tap.
+ */
+static void
+network(struct agents *ag, size_t h, int vpc, const struct instance *i,
+	struct host_instance *w)
+{
+	struct err e = { "", "" };
+
+	if (!ag->fabric || !vpc)
+		return;
+	if (w->want == HOST_WANT_GONE) {
+		if (strcmp(i->state, "terminated") == 0 &&
+		    plugged(ag, i->port_no)) {
+			if (fabric_unplug(ag->fabric, h, vpc, i, &e) < 0)
+				log_msg(LOG_WARN, "unplug failed",
+					"instance=%s error=\"%s\"", i->id,
+					e.message);
+			for (size_t k = 0; k < ag->nplugged; k++)
+				if (ag->plugged[k] == i->port_no)
+					ag->plugged[k] =
+						ag->plugged[--ag->nplugged];
+		}
+		return;
+	}
+	if (fabric_plug(ag->fabric, h, vpc, i, w->tap, &e) < 0) {
+		log_msg(LOG_WARN, "plug failed", "instance=%s error=\"%s\"",
+			i->id, e.message);
+		w->tap[0] = '\0';
+		return;
+	}
+	snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
+	if (!plugged(ag, i->port_no) && ag->nplugged < PLUGGED_MAX)
+		ag->plugged[ag->nplugged++] = i->port_no;
+}
+
+/* What the metadata service tells instance i about itself. */
+static void
+metadata_fill(const struct config *cfg, struct store_tx *tx,
+	      const struct instance *i, const struct subnet_row *subnets,
+	      size_t nsub, const struct vpc_row *vpcs, size_t nvpc,
+	      struct imds_metadata *md)
+{
+	struct keypair k = { 0 };
+	struct err e = { "", "" };
+
+	memset(md, 0, sizeof(*md));
+	snprintf(md->instance_id, sizeof(md->instance_id), "%s", i->id);
+	snprintf(md->image_id, sizeof(md->image_id), "%s", i->image_id);
+	snprintf(md->instance_type, sizeof(md->instance_type), "%s", i->type);
+	snprintf(md->architecture, sizeof(md->architecture), "x86_64");
+	snprintf(md->account_id, sizeof(md->account_id), "%s", i->owner);
+	snprintf(md->reservation_id, sizeof(md->reservation_id), "%s",
+		 i->reservation_id);
+	snprintf(md->region, sizeof(md->region), "%s", cfg->region);
+	snprintf(md->zone, sizeof(md->zone), "%s", i->zone);
+	for (size_t z = 0; z < cfg->nzones; z++)
+		if (strcmp(cfg->zones[z].name, i->zone) == 0)
+			snprintf(md->zone_id, sizeof(md->zone_id), "%s",
+				 cfg->zones[z].id);
+	{
+		char dashed[16];
+
+		snprintf(dashed, sizeof(dashed), "%s", i->private_ip);
+		for (char *p = dashed; *p; p++)
+			if (*p == '.')
+				*p = '-';
+		if (strcmp(cfg->region, "us-east-1") == 0)
+			snprintf(md->hostname, sizeof(md->hostname),
+				 "ip-%s.ec2.internal", dashed);
+		else
+			snprintf(md->hostname, sizeof(md->hostname),
+				 "ip-%s.%s.compute.internal", dashed,
+				 cfg->region);
+	}
+	snprintf(md->local_hostname, sizeof(md->local_hostname), "%s",
+		 md->hostname);
+	snprintf(md->local_ipv4, sizeof(md->local_ipv4), "%s", i->private_ip);
+	snprintf(md->mac, sizeof(md->mac), "%s", i->mac);
+	snprintf(md->interface_id, sizeof(md->interface_id), "eni-%s",
+		 i->id + 2);
+	snprintf(md->subnet_id, sizeof(md->subnet_id), "%s", i->subnet_id);
+	for (size_t k2 = 0; k2 < nsub; k2++)
+		if (strcmp(subnets[k2].id, i->subnet_id) == 0)
+			snprintf(md->subnet_cidr, sizeof(md->subnet_cidr), "%s",
+				 subnets[k2].cidr);
+	snprintf(md->vpc_id, sizeof(md->vpc_id), "%s", i->vpc_id);
+	for (size_t k2 = 0; k2 < nvpc; k2++)
+		if (strcmp(vpcs[k2].id, i->vpc_id) == 0)
+			snprintf(md->vpc_cidr, sizeof(md->vpc_cidr), "%s",
+				 vpcs[k2].cidr);
+	if (i->key_name[0] &&
+	    store_keypair_get(tx, i->key_name, NULL, &k, &e) == 0) {
+		snprintf(md->key_name, sizeof(md->key_name), "%s", k.name);
+		snprintf(md->openssh_key, sizeof(md->openssh_key), "%s",
+			 k.public_key);
+	}
+	keypair_clear(&k);
+	if (i->user_data && i->user_data[0]) {
+		size_t len;
+		unsigned char *raw = b64_decode(i->user_data,
+						strlen(i->user_data), &len);
+
+		if (raw && len <= sizeof(md->user_data)) {
+			memcpy(md->user_data, raw, len);
+			md->user_data_len = len;
+			md->has_user_data = true;
+		}
+		free(raw);
+	}
+	md->pending_time = i->launch_time;
+	md->http_tokens = strcmp(i->http_tokens, "required") == 0
+				  ? IMDS_TOKENS_REQUIRED
+				  : IMDS_TOKENS_OPTIONAL;
+	md->hop_limit = (unsigned)i->hop_limit;
+}
+
+/* Republish the metadata of every instance that may run. */
+static void
+publish(const struct config *cfg, struct agents *ag, struct store *s,
+	const struct instance *v, size_t n)
+{
+	struct imds_metadata *md;
+	struct subnet_row *sub = NULL;
+	struct vpc_row *vpcs = NULL;
+	struct err e = { "", "" };
+	struct store_tx *tx;
+	unsigned *vpc_of;
+	size_t nsub = 0, nvpc = 0, k = 0;
+
+	if (!ag->fabric)
+		return;
+	md = calloc(n + 1, sizeof(*md));
+	vpc_of = calloc(n + 1, sizeof(*vpc_of));
+	tx = store_begin(s, false, &e);
+	if (md && vpc_of && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0 &&
+	    store_vpc_list(tx, &vpcs, &nvpc, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (want_of(v[i].state) != HOST_WANT_RUNNING)
+				continue;
+			metadata_fill(cfg, tx, &v[i], sub, nsub, vpcs, nvpc,
+				      &md[k]);
+			vpc_of[k++] = (unsigned)vpc_no(vpcs, nvpc, v[i].vpc_id);
+		}
+		fabric_publish(ag->fabric, md, vpc_of, k);
+	}
+	store_rollback(tx);
+	free(sub);
+	free(vpcs);
+	free(md);
+	free(vpc_of);
+}
+
+void
+instances_reconcile(const struct config *cfg, struct store *s,
+		    struct agents *ag)
+{
+	struct instance *v = NULL;
+	struct image *im = NULL;
+	struct err e = { "", "" };
+	struct store_tx *tx = store_begin(s, false, &e);
+	size_t n = 0, nim = 0;
+	time_t now = time(NULL);
+
+	struct vpc_row *vpcs = NULL;
+	size_t nvpc = 0;
+
+	if (!tx)
+		return;
+	if (store_instance_list(tx, &v, &n, &e) < 0 ||
+	    store_image_list(tx, &im, &nim, &e) < 0 ||
+	    store_vpc_list(tx, &vpcs, &nvpc, &e) < 0) {
+		store_rollback(tx);
+		instances_free(v, n);
+		free(im);
+		free(vpcs);
+		return;
+	}
+	store_rollback(tx);
+	publish(cfg, ag, s, v, n);
+	for (size_t h = 0; h < ag->n; h++) {
+		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
+		struct host_instance_status *obs = calloc(n + 16, sizeof(*obs));
+		size_t nw = 0, no;
+
+		if (!wants || !obs) {
+			free(wants);
+			free(obs);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(v[i].host_id, ag->ids[h]) != 0 ||
+			    (strcmp(v[i].state, "terminated") == 0 &&
+			     now - v[i].state_time > 60))
+				continue;
+			/* A new launch must read its metadata anew. */
+			if (strcmp(v[i].state, "pending") == 0 &&
+			    ag->fabric)
+				fabric_forget(ag->fabric, v[i].id);
+			want_fill(cfg, &v[i],
+				  image_for(im, nim, v[i].image_id),
+				  &wants[nw]);
+			network(ag, h, vpc_no(vpcs, nvpc, v[i].vpc_id), &v[i],
+				&wants[nw]);
+			nw++;
+		}
+		host_apply(ag->hosts[h], wants, nw);
+		no = host_observe(ag->hosts[h], obs, n + 16);
+		for (size_t i = 0; i < n; i++) {
+			/* Unknown to the host: it is absent. */
+			struct host_instance_status absent = {
+				.state = HOST_ABSENT,
+			};
+			const struct host_instance_status *st = &absent;
+
+			if (strcmp(v[i].host_id, ag->ids[h]) != 0)
+				continue;
+			for (size_t k = 0; k < no; k++)
+				if (strcmp(obs[k].id, v[i].id) == 0)
+					st = &obs[k];
+			record(s, &v[i], st,
+			       !ag->fabric || fabric_was_read(ag->fabric,
+							     v[i].id),
+			       ag->hosts[h], now);
+		}
+		free(wants);
+		free(obs);
+	}
+	reap(s, v, n, now);
+	instances_free(v, n);
+	free(im);
+	free(vpcs);
+}

@@ -1,0 +1,947 @@
+/*
+ * instances.c - RunInstances and DescribeInstances.
+ *
+ * RunInstances checks its input, places each instance on a host of a zone
+ * with room (InsufficientInstanceCapacity when fewer than MinCount fit),
+ * gives it an address in its subnet, and writes it as `pending` in one
+ * transaction. Booting is the instance reconciler's work. The state
+ * actions (stop, start, reboot, terminate) are in instance_state.c.
+ */
+#include "ec2.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/b64.h"
+#include "common/ids.h"
+#include "filter.h"
+#include "instances.h"
+#include "itypes.h"
+#include "paginate.h"
+#include "tags.h"
+
+#define USER_DATA_MAX 16384	/* bytes, after base64 decoding */
+#define RUN_MAX_COUNT 100	/* instances one call may launch */
+
+int
+instance_state_code(const char *state)
+{
+	static const struct {
+		const char *name;
+		int code;
+	} codes[] = {
+		{ "pending", 0 },	 { "running", 16 },
+		{ "shutting-down", 32 }, { "terminated", 48 },
+		{ "stopping", 64 },	 { "stopped", 80 },
+	};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(codes[i].name, state) == 0)
+			return codes[i].code;
+	return -1;
+}
+
+int
+instance_id_check(const char *id, struct err *e)
+{
+	size_t n = strncmp(id, "i-", 2) == 0 ? strlen(id + 2) : 0;
+	bool ok = n == 8 || n == 17;
+
+	for (const char *p = id + 2; ok && *p; p++)
+		ok = isxdigit((unsigned char)*p) && !isupper((unsigned char)*p);
+	if (!ok)
+		return err_set(e, "InvalidInstanceID.Malformed",
+			       "Invalid id: \"%.100s\"", id);
+	return 0;
+}
+
+int
+instances_load(struct store_tx *tx, const struct strlist *ids,
+	       struct instance **ret, size_t *ret_n, struct err *e)
+{
+	struct instance *v = calloc(ids->n ? ids->n : 1, sizeof(*v));
+	char missing[512] = "";
+	size_t n = 0, nmissing = 0, off = 0;
+
+	if (!v)
+		return err_set(e, "InternalError", "Out of memory.");
+	for (size_t i = 0; i < ids->n; i++) {
+		bool dup = false;
+		int rc;
+
+		if (instance_id_check(ids->v[i], e) < 0)
+			goto fail;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || strcmp(v[k].id, ids->v[i]) == 0;
+		if (dup)
+			continue;
+		rc = store_instance_get(tx, ids->v[i], &v[n], e);
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) {
+			n++;
+			continue;
+		}
+		nmissing++;
+		if (off < sizeof(missing)) {
+			int w = snprintf(missing + off, sizeof(missing) - off,
+					 "%s%s", off ? ", " : "", ids->v[i]);
+			off += w > 0 ? (size_t)w : 0;
+		}
+	}
+	if (nmissing) {
+		err_set(e, "InvalidInstanceID.NotFound",
+			nmissing == 1 ? "The instance ID '%s' does not exist"
+				      : "The instance IDs '%s' do not exist",
+			missing);
+		goto fail;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+fail:
+	instances_free(v, n);
+	return -1;
+}
+
+void
+instance_state_change_write(struct out *o, const char *id, const char *before,
+			    const char *after)
+{
+	out_item(o);
+	out_str(o, "instanceId", id);
+	out_open(o, "currentState");
+	out_int(o, "code", instance_state_code(after));
+	out_str(o, "name", after);
+	out_close(o);
+	out_open(o, "previousState");
+	out_int(o, "code", instance_state_code(before));
+	out_str(o, "name", before);
+	out_close(o);
+	out_item_end(o);
+}
+
+void
+instance_dns_name(const char *region, const char *ip, char *out, size_t size)
+{
+	char dashed[16];
+
+	snprintf(dashed, sizeof(dashed), "%s", ip);
+	for (char *p = dashed; *p; p++)
+		if (*p == '.')
+			*p = '-';
+	if (strcmp(region, "us-east-1") == 0)
+		snprintf(out, size, "ip-%s.ec2.internal", dashed);
+	else
+		snprintf(out, size, "ip-%s.%s.compute.internal", dashed, region);
+}
+
+/* Writing an instance. */
+
+static void
+state_write(struct out *o, const char *name, const char *state)
+{
+	out_open(o, name);
+	out_int(o, "code", instance_state_code(state));
+	out_str(o, "name", state);
+	out_close(o);
+}
+
+static void
+instance_write(struct out *o, const struct action_ctx *c,
+	       const struct instance *i, const struct tags *tags)
+{
+	const struct itype *t = itype_find(i->type);
+	bool live = strcmp(i->state, "terminated") != 0;
+	char dns[96] = "";
+
+	if (live)
+		instance_dns_name(c->cfg->region, i->private_ip, dns,
+				  sizeof(dns));
+	out_str(o, "instanceId", i->id);
+	out_str(o, "imageId", i->image_id);
+	state_write(o, "instanceState", i->state);
+	out_str(o, "privateDnsName", dns);
+	out_str(o, "dnsName", "");
+	out_str(o, "reason", i->transition_reason);
+	if (i->key_name[0])
+		out_str(o, "keyName", i->key_name);
+	out_int(o, "amiLaunchIndex", i->launch_index);
+	out_list(o, "productCodes");
+	out_list_end(o);
+	out_str(o, "instanceType", i->type);
+	out_time(o, "launchTime", i->launch_time);
+	out_open(o, "placement");
+	out_str(o, "availabilityZone", i->zone);
+	out_str(o, "groupName", "");
+	out_str(o, "tenancy", "default");
+	out_close(o);
+	out_open(o, "monitoring");
+	out_str(o, "state", "disabled");
+	out_close(o);
+	if (live) {
+		out_str(o, "subnetId", i->subnet_id);
+		out_str(o, "vpcId", i->vpc_id);
+		out_str(o, "privateIpAddress", i->private_ip);
+	}
+	out_bool(o, "sourceDestCheck", true);
+	out_list(o, "groupSet");
+	out_list_end(o);
+	if (i->reason_code[0]) {
+		out_open(o, "stateReason");
+		out_str(o, "code", i->reason_code);
+		out_str(o, "message", i->reason_message);
+		out_close(o);
+	}
+	out_str(o, "architecture", t ? t->arch : "x86_64");
+	out_str(o, "rootDeviceType", "ebs");
+	out_str(o, "rootDeviceName", "/dev/xvda");
+	out_str(o, "virtualizationType", "hvm");
+	if (i->client_token[0])
+		out_str(o, "clientToken", i->client_token);
+	tags_write(o, tags);
+	out_str(o, "hypervisor", "xen");
+	out_bool(o, "ebsOptimized", false);
+	out_bool(o, "enaSupport", true);
+	if (t) {
+		out_open(o, "cpuOptions");
+		out_int(o, "coreCount", t->cores);
+		out_int(o, "threadsPerCore", t->threads_per_core);
+		out_close(o);
+	}
+	out_open(o, "metadataOptions");
+	out_str(o, "state", strcmp(i->state, "pending") == 0 ? "pending"
+							   : "applied");
+	out_str(o, "httpTokens", i->http_tokens);
+	out_int(o, "httpPutResponseHopLimit", i->hop_limit);
+	out_str(o, "httpEndpoint", i->http_endpoint);
+	out_str(o, "httpProtocolIpv6", "disabled");
+	out_str(o, "instanceMetadataTags", "disabled");
+	out_close(o);
+	out_str(o, "bootMode", "legacy-bios");
+	out_str(o, "platformDetails", "Linux/UNIX");
+	out_str(o, "usageOperation", "RunInstances");
+	out_open(o, "privateDnsNameOptions");
+	out_str(o, "hostnameType", "ip-name");
+	out_bool(o, "enableResourceNameDnsARecord", false);
+	out_bool(o, "enableResourceNameDnsAAAARecord", false);
+	out_close(o);
+	out_str(o, "currentInstanceBootMode", "legacy-bios");
+}
+
+/* Placement and addresses. */
+
+struct fleet {
+	struct host_row *hosts;
+	size_t nhosts;
+	struct subnet_row *subnets;
+	size_t nsubnets;
+	struct instance *all;
+	size_t nall;
+	int *used_vcpus;	/* per host, of instances that hold capacity */
+	int *used_mib;
+	int *used_gpus;
+};
+
+static void
+fleet_free(struct fleet *f)
+{
+	free(f->hosts);
+	free(f->subnets);
+	instances_free(f->all, f->nall);
+	free(f->used_vcpus);
+	free(f->used_mib);
+	free(f->used_gpus);
+}
+
+/* Instances hold their host's capacity unless stopped or terminated. */
+static bool
+holds_capacity(const struct instance *i)
+{
+	return strcmp(i->state, "stopped") != 0 &&
+	       strcmp(i->state, "terminated") != 0;
+}
+
+static int
+fleet_load(struct store_tx *tx, struct fleet *f, struct err *e)
+{
+	memset(f, 0, sizeof(*f));
+	if (store_host_list(tx, &f->hosts, &f->nhosts, e) < 0 ||
+	    store_subnet_list(tx, &f->subnets, &f->nsubnets, e) < 0 ||
+	    store_instance_list(tx, &f->all, &f->nall, e) < 0)
+		return -1;
+	f->used_vcpus = calloc(f->nhosts + 1, sizeof(int));
+	f->used_mib = calloc(f->nhosts + 1, sizeof(int));
+	f->used_gpus = calloc(f->nhosts + 1, sizeof(int));
+	if (!f->used_vcpus || !f->used_mib || !f->used_gpus)
+		return err_set(e, "InternalError", "Out of memory.");
+	for (size_t i = 0; i < f->nall; i++) {
+		const struct itype *t = itype_find(f->all[i].type);
+
+		if (!t || !holds_capacity(&f->all[i]))
+			continue;
+		for (size_t h = 0; h < f->nhosts; h++)
+			if (strcmp(f->hosts[h].id, f->all[i].host_id) == 0) {
+				f->used_vcpus[h] += (int)t->vcpus;
+				f->used_mib[h] += (int)t->memory_mib;
+				f->used_gpus[h] += (int)t->gpus;
+			}
+	}
+	return 0;
+}
+
+/* A host of zone with room for t; takes the room. -1 when none. */
+static int
+fleet_place(struct fleet *f, const char *zone, const struct itype *t)
+{
+	for (size_t h = 0; h < f->nhosts; h++) {
+		const struct host_row *hr = &f->hosts[h];
+
+		if (strcmp(hr->zone, zone) != 0 ||
+		    strcmp(hr->state, "available") != 0 ||
+		    f->used_vcpus[h] + (int)t->vcpus > hr->vcpus ||
+		    f->used_mib[h] + (long long)t->memory_mib >
+			    (long long)hr->memory_mib ||
+		    f->used_gpus[h] + (int)t->gpus > hr->gpus)
+			continue;
+		f->used_vcpus[h] += (int)t->vcpus;
+		f->used_mib[h] += (int)t->memory_mib;
+		f->used_gpus[h] += (int)t->gpus;
+		return (int)h;
+	}
+	return -1;
+}
+
+/* The zone with the fewest live instances: spread by default, as EC2. */
+static const char *
+fleet_quiet_zone(const struct fleet *f, const struct config *cfg)
+{
+	const char *best = cfg->zones[0].name;
+	size_t best_n = (size_t)-1;
+
+	for (size_t z = 0; z < cfg->nzones; z++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < f->nall; i++)
+			if (holds_capacity(&f->all[i]) &&
+			    strcmp(f->all[i].zone, cfg->zones[z].name) == 0)
+				n++;
+		if (n < best_n) {
+			best_n = n;
+			best = cfg->zones[z].name;
+		}
+	}
+	return best;
+}
+
+/*
+ * Is ip used in subnet? A terminated instance keeps its address until its
+ * row is reaped an hour later: DHCP servers (and guests' ARP caches) still
+ * remember it, and EC2 does not hand an address straight back either.
+ */
+static bool
+fleet_ip_used(const struct fleet *f, const char *subnet, const char *ip)
+{
+	for (size_t i = 0; i < f->nall; i++)
+		if (strcmp(f->all[i].subnet_id, subnet) == 0 &&
+		    strcmp(f->all[i].private_ip, ip) == 0)
+			return true;
+	return false;
+}
+
+static int
+cidr_parse(const char *cidr, unsigned *ret_net, unsigned *ret_bits)
+{
+	char addr[20];
+	const char *slash = strchr(cidr, '/');
+	struct in_addr in;
+	long long bits;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(addr) ||
+	    parse_ll(slash + 1, 8, 30, &bits) < 0)
+		return -1;
+	memcpy(addr, cidr, (size_t)(slash - cidr));
+	addr[slash - cidr] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	*ret_net = ntohl(in.s_addr);
+	*ret_bits = (unsigned)bits;
+	return 0;
+}
+
+static void
+ip_text(unsigned ip, char *out, size_t size)
+{
+	snprintf(out, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255);
+}
+
+/*
+ * An address for a new instance in subnet s: want if given (it must be in
+ * the subnet, not reserved, and free), else the lowest free one. AWS
+ * reserves the first four addresses and the last.
+ */
+static int
+subnet_address(const struct fleet *f, const struct subnet_row *s,
+	       const char *want, char *out, size_t size, struct err *e)
+{
+	unsigned net, bits, first, last;
+
+	if (cidr_parse(s->cidr, &net, &bits) < 0)
+		return err_set(e, "InternalError", "Bad subnet CIDR %s.",
+			       s->cidr);
+	first = net + 4;
+	last = net + (1u << (32 - bits)) - 2;
+	if (want) {
+		struct in_addr in;
+		unsigned ip;
+
+		if (inet_pton(AF_INET, want, &in) != 1)
+			return err_set(e, "InvalidParameterValue",
+				       "Invalid private IP address %.40s.",
+				       want);
+		ip = ntohl(in.s_addr);
+		if (ip < first || ip > last)
+			return err_set(e, "InvalidParameterValue",
+				       "Address %s does not fall within the "
+				       "subnet's usable address range (%s).",
+				       want, s->cidr);
+		ip_text(ip, out, size);
+		if (fleet_ip_used(f, s->id, out))
+			return err_set(e, "InvalidIPAddress.InUse",
+				       "Address %s is in use.", want);
+		return 0;
+	}
+	for (unsigned ip = first; ip <= last; ip++) {
+		ip_text(ip, out, size);
+		if (!fleet_ip_used(f, s->id, out))
+			return 0;
+	}
+	return err_set(e, "InsufficientFreeAddressesInSubnet",
+		       "There are not enough free addresses in subnet '%s' to "
+		       "satisfy the requested number of instances.", s->id);
+}
+
+static void
+mac_new(char out[18])
+{
+	unsigned char r[5];
+
+	id_random(r, sizeof(r));
+	/* 0e: locally administered, unicast. */
+	snprintf(out, 18, "0e:%02x:%02x:%02x:%02x:%02x", r[0], r[1], r[2],
+		 r[3], r[4]);
+}
+
+/* RunInstances. */
+
+struct run_args {
+	const char *image_id, *type, *key_name, *subnet_id, *zone, *ip;
+	const char *user_data, *shutdown, *tokens, *endpoint;
+	long long min, max, hop;
+	bool no_terminate, no_stop;
+	struct tags tags;
+};
+
+static int
+run_args_parse(const struct param *req, struct run_args *a, struct err *e)
+{
+	static const char *const shutdowns[] = { "stop", "terminate", NULL };
+	static const char *const tokens[] = { "optional", "required", NULL };
+	static const char *const endpoints[] = { "enabled", "disabled", NULL };
+	struct strlist groups;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->type = "t3.micro";
+	a->shutdown = "stop";
+	a->tokens = "optional";
+	a->endpoint = "enabled";
+	a->hop = 1;
+	if (param_str(req, "ImageId", true, 64, &a->image_id, e) < 0 ||
+	    param_str(req, "InstanceType", false, 64, &a->type, e) < 0 ||
+	    param_int(req, "MinCount", true, 1, 1000000, &a->min, e) < 0 ||
+	    param_int(req, "MaxCount", true, 1, 1000000, &a->max, e) < 0 ||
+	    param_str(req, "KeyName", false, 255, &a->key_name, e) < 0 ||
+	    param_str(req, "SubnetId", false, 64, &a->subnet_id, e) < 0 ||
+	    param_str(req, "Placement.AvailabilityZone", false, 64, &a->zone,
+		      e) < 0 ||
+	    param_str(req, "PrivateIpAddress", false, 40, &a->ip, e) < 0 ||
+	    param_str(req, "UserData", false, b64_encoded_len(USER_DATA_MAX),
+		      &a->user_data, e) < 0 ||
+	    param_enum(req, "InstanceInitiatedShutdownBehavior", false,
+		       shutdowns, &a->shutdown, e) < 0 ||
+	    param_bool(req, "DisableApiTermination", &a->no_terminate, e) < 0 ||
+	    param_bool(req, "DisableApiStop", &a->no_stop, e) < 0 ||
+	    param_enum(req, "MetadataOptions.HttpTokens", false, tokens,
+		       &a->tokens, e) < 0 ||
+	    param_enum(req, "MetadataOptions.HttpEndpoint", false, endpoints,
+		       &a->endpoint, e) < 0 ||
+	    param_int(req, "MetadataOptions.HttpPutResponseHopLimit", false, 1,
+		      64, &a->hop, e) < 0)
+		return -1;
+	if (a->min > a->max)
+		return err_set(e, "InvalidParameterValue",
+			       "MinCount (%lld) must be less than or equal to "
+			       "MaxCount (%lld).", a->min, a->max);
+	if (a->min > RUN_MAX_COUNT)
+		return err_set(e, "InstanceLimitExceeded",
+			       "You have requested more instances (%lld) than "
+			       "your current instance limit of %d allows.",
+			       a->min, RUN_MAX_COUNT);
+	if (a->max > RUN_MAX_COUNT)
+		a->max = RUN_MAX_COUNT;
+	if (a->ip && a->max > 1)
+		return err_set(e, "InvalidParameterCombination",
+			       "PrivateIpAddress can only be used when "
+			       "launching one instance.");
+	/* No security groups exist yet: any named group is unknown. */
+	strlist_init(&groups);
+	rc = param_strlist(req, "SecurityGroupId", 16, &groups, e);
+	if (rc == 0 && groups.n)
+		rc = err_set(e, "InvalidGroup.NotFound",
+			     "The security group '%.64s' does not exist",
+			     groups.v[0]);
+	strlist_clear(&groups);
+	if (rc == 0)
+		rc = param_strlist(req, "SecurityGroup", 16, &groups, e);
+	if (rc == 0 && groups.n)
+		rc = err_set(e, "InvalidGroup.NotFound",
+			     "The security group '%.64s' does not exist in the "
+			     "default VPC", groups.v[0]);
+	strlist_free(&groups);
+	if (rc < 0)
+		return -1;
+	if (a->user_data) {
+		size_t len;
+		unsigned char *raw = b64_decode(a->user_data,
+						strlen(a->user_data), &len);
+
+		if (!raw)
+			return err_set(e, "InvalidUserData.Malformed",
+				       "User data must be base64 encoded.");
+		free(raw);
+		if (len > USER_DATA_MAX)
+			return err_set(e, "InvalidParameterValue",
+				       "User data is limited to %d bytes.",
+				       USER_DATA_MAX);
+	}
+	return tagspec_parse(req, "instance", &a->tags, e);
+}
+
+/* Check the names a request refers to exist and are usable. */
+static int
+run_refs_check(struct action_ctx *c, const struct run_args *a,
+	       const struct fleet *f, const struct subnet_row **ret_subnet,
+	       const char **ret_zone, struct err *e)
+{
+	struct image im;
+	struct keypair k = { 0 };
+	const struct itype *t = itype_find(a->type);
+	int rc;
+
+	if (!t)
+		return err_set(e, "InvalidParameterValue",
+			       "Invalid value '%.64s' for InstanceType.",
+			       a->type);
+	if (strncmp(a->image_id, "ami-", 4) != 0)
+		return err_set(e, "InvalidAMIID.Malformed",
+			       "Invalid id: \"%.64s\" (expecting \"ami-...\")",
+			       a->image_id);
+	rc = store_image_get(c->tx, a->image_id, &im, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return err_set(e, "InvalidAMIID.NotFound",
+			       "The image id '[%.64s]' does not exist",
+			       a->image_id);
+	if (strcmp(im.state, "available") != 0)
+		return err_set(e, "InvalidAMIID.Unavailable",
+			       "The image id '[%s]' is not available (%s).",
+			       im.id, im.state);
+	if (a->key_name) {
+		rc = store_keypair_get(c->tx, a->key_name, NULL, &k, e);
+		keypair_clear(&k);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return err_set(e, "InvalidKeyPair.NotFound",
+				       "The key pair '%.255s' does not exist",
+				       a->key_name);
+	}
+	*ret_subnet = NULL;
+	*ret_zone = a->zone;
+	if (a->zone) {
+		bool known = false;
+
+		for (size_t z = 0; z < c->cfg->nzones; z++)
+			known = known ||
+				strcmp(c->cfg->zones[z].name, a->zone) == 0;
+		if (!known)
+			return err_set(e, "InvalidParameterValue",
+				       "Invalid availability zone: [%.64s]",
+				       a->zone);
+	}
+	if (a->subnet_id) {
+		for (size_t s = 0; s < f->nsubnets; s++)
+			if (strcmp(f->subnets[s].id, a->subnet_id) == 0)
+				*ret_subnet = &f->subnets[s];
+		if (!*ret_subnet)
+			return err_set(e, "InvalidSubnetID.NotFound",
+				       "The subnet ID '%.64s' does not exist",
+				       a->subnet_id);
+		if (a->zone && strcmp(a->zone, (*ret_subnet)->zone) != 0)
+			return err_set(e, "InvalidParameterCombination",
+				       "The subnet %s is in %s, not in the "
+				       "requested zone %s.", a->subnet_id,
+				       (*ret_subnet)->zone, a->zone);
+		*ret_zone = (*ret_subnet)->zone;
+	}
+	return 0;
+}
+
+static const struct subnet_row *
+default_subnet(const struct fleet *f, const char *zone)
+{
+	for (size_t s = 0; s < f->nsubnets; s++)
+		if (f->subnets[s].default_for_az &&
+		    strcmp(f->subnets[s].zone, zone) == 0)
+			return &f->subnets[s];
+	return NULL;
+}
+
+int
+ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
+{
+	struct run_args a;
+	struct fleet f;
+	const struct subnet_row *subnet = NULL;
+	const struct itype *t;
+	const char *zone = NULL;
+	struct instance *made = NULL;
+	char reservation[ID_MAX];
+	long long n = 0;
+	int rc = -1;
+
+	if (fleet_load(c->tx, &f, e) < 0 || run_args_parse(c->req, &a, e) < 0 ||
+	    run_refs_check(c, &a, &f, &subnet, &zone, e) < 0)
+		goto out;
+	t = itype_find(a.type);
+	if (!zone)
+		zone = fleet_quiet_zone(&f, c->cfg);
+	if (!subnet)
+		subnet = default_subnet(&f, zone);
+	if (!subnet) {
+		err_set(e, "MissingInput",
+			"No subnets found for the default VPC in %s. Please "
+			"specify a subnet.", zone);
+		goto out;
+	}
+	made = calloc((size_t)a.max, sizeof(*made));
+	if (!made) {
+		err_set(e, "InternalError", "Out of memory.");
+		goto out;
+	}
+	id_new("r", reservation);
+	/* Port numbers name network devices: never reused while a row is. */
+	int next_port = 1;
+
+	for (size_t k = 0; k < f.nall; k++)
+		if (f.all[k].port_no >= next_port)
+			next_port = f.all[k].port_no + 1;
+	for (n = 0; n < a.max; n++) {
+		struct instance *i = &made[n];
+		int h = fleet_place(&f, zone, t);
+
+		if (h < 0)
+			break;
+		id_new("i", i->id);
+		snprintf(i->reservation_id, sizeof(i->reservation_id), "%s",
+			 reservation);
+		i->launch_index = (int)n;
+		snprintf(i->owner, sizeof(i->owner), "%s", c->account);
+		snprintf(i->image_id, sizeof(i->image_id), "%s", a.image_id);
+		snprintf(i->type, sizeof(i->type), "%s", a.type);
+		snprintf(i->key_name, sizeof(i->key_name), "%s",
+			 a.key_name ? a.key_name : "");
+		snprintf(i->zone, sizeof(i->zone), "%s", zone);
+		snprintf(i->host_id, sizeof(i->host_id), "%s", f.hosts[h].id);
+		snprintf(i->vpc_id, sizeof(i->vpc_id), "%s", subnet->vpc_id);
+		snprintf(i->subnet_id, sizeof(i->subnet_id), "%s", subnet->id);
+		if (subnet_address(&f, subnet, a.ip, i->private_ip,
+				   sizeof(i->private_ip), e) < 0)
+			goto out;
+		mac_new(i->mac);
+		i->port_no = next_port++;
+		snprintf(i->state, sizeof(i->state), "pending");
+		i->launch_time = i->state_time = c->now;
+		i->user_data = (char *)(a.user_data ? a.user_data : "");
+		i->no_terminate = a.no_terminate;
+		i->no_stop = a.no_stop;
+		snprintf(i->shutdown_behavior, sizeof(i->shutdown_behavior),
+			 "%s", a.shutdown);
+		snprintf(i->http_tokens, sizeof(i->http_tokens), "%s",
+			 a.tokens);
+		i->hop_limit = (int)a.hop;
+		snprintf(i->http_endpoint, sizeof(i->http_endpoint), "%s",
+			 a.endpoint);
+		snprintf(i->client_token, sizeof(i->client_token), "%s",
+			 param_value(c->req, "ClientToken")
+				 ? param_value(c->req, "ClientToken")
+				 : "");
+		i->console = (char *)"";
+		if (store_instance_insert(c->tx, i, e) < 0 ||
+		    tags_put(c->tx, i->id, &a.tags, e) < 0)
+			goto out;
+		/* Record the address so the next instance gets another. */
+		struct instance *grown = realloc(f.all,
+						 (f.nall + 1) * sizeof(*grown));
+
+		if (!grown) {
+			err_set(e, "InternalError", "Out of memory.");
+			goto out;
+		}
+		f.all = grown;
+		memset(&f.all[f.nall], 0, sizeof(*f.all));
+		snprintf(f.all[f.nall].subnet_id, sizeof(f.all->subnet_id),
+			 "%s", i->subnet_id);
+		snprintf(f.all[f.nall].private_ip, sizeof(f.all->private_ip),
+			 "%s", i->private_ip);
+		snprintf(f.all[f.nall].state, sizeof(f.all->state), "pending");
+		f.nall++;
+	}
+	if (n < a.min) {
+		err_set(e, "InsufficientInstanceCapacity",
+			"We currently do not have sufficient %s capacity in the "
+			"Availability Zone you requested (%s). Our system will "
+			"be working on provisioning additional capacity.",
+			a.type, zone);
+		goto out;
+	}
+	out_str(o, "reservationId", reservation);
+	out_str(o, "ownerId", c->account);
+	out_list(o, "groupSet");
+	out_list_end(o);
+	out_list(o, "instancesSet");
+	for (long long k = 0; k < n; k++) {
+		out_item(o);
+		instance_write(o, c, &made[k], &a.tags);
+		out_item_end(o);
+	}
+	out_list_end(o);
+	rc = 0;
+out:
+	/* made[] borrows user_data and console from the request. */
+	free(made);
+	free(a.tags.v);
+	fleet_free(&f);
+	return rc;
+}
+
+/* DescribeInstances. */
+
+struct instance_view {
+	const struct instance *i;
+	struct tags tags;
+	const char *region;
+};
+
+#define INST(res) (((const struct instance_view *)(res))->i)
+
+static void
+f_iid(const void *r, struct strlist *o) { strlist_add(o, INST(r)->id); }
+static void
+f_state(const void *r, struct strlist *o) { strlist_add(o, INST(r)->state); }
+static void
+f_code(const void *r, struct strlist *o)
+{
+	strlist_addf(o, "%d", instance_state_code(INST(r)->state));
+}
+static void
+f_type(const void *r, struct strlist *o) { strlist_add(o, INST(r)->type); }
+static void
+f_image(const void *r, struct strlist *o) { strlist_add(o, INST(r)->image_id); }
+static void
+f_zone(const void *r, struct strlist *o) { strlist_add(o, INST(r)->zone); }
+static void
+f_ip(const void *r, struct strlist *o)
+{
+	if (strcmp(INST(r)->state, "terminated") != 0)
+		strlist_add(o, INST(r)->private_ip);
+}
+static void
+f_dns(const void *r, struct strlist *o)
+{
+	char dns[96];
+
+	if (strcmp(INST(r)->state, "terminated") == 0)
+		return;
+	instance_dns_name(((const struct instance_view *)r)->region,
+			  INST(r)->private_ip, dns, sizeof(dns));
+	strlist_add(o, dns);
+}
+static void
+f_key(const void *r, struct strlist *o)
+{
+	if (INST(r)->key_name[0])
+		strlist_add(o, INST(r)->key_name);
+}
+static void
+f_res(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->reservation_id);
+}
+static void
+f_subnet(const void *r, struct strlist *o) { strlist_add(o, INST(r)->subnet_id); }
+static void
+f_vpc(const void *r, struct strlist *o) { strlist_add(o, INST(r)->vpc_id); }
+static void
+f_owner(const void *r, struct strlist *o) { strlist_add(o, INST(r)->owner); }
+static void
+f_arch(const void *r, struct strlist *o) { strlist_add(o, "x86_64"); }
+static void
+f_token(const void *r, struct strlist *o)
+{
+	if (INST(r)->client_token[0])
+		strlist_add(o, INST(r)->client_token);
+}
+static void
+f_index(const void *r, struct strlist *o)
+{
+	strlist_addf(o, "%d", INST(r)->launch_index);
+}
+static void
+f_reason(const void *r, struct strlist *o)
+{
+	if (INST(r)->reason_code[0])
+		strlist_add(o, INST(r)->reason_code);
+}
+
+static const struct tags *
+instance_tags(const void *r)
+{
+	return &((const struct instance_view *)r)->tags;
+}
+
+static const struct filter_field instance_fields[] = {
+	{ "ami-launch-index", f_index },
+	{ "architecture", f_arch },
+	{ "availability-zone", f_zone },
+	{ "client-token", f_token },
+	{ "image-id", f_image },
+	{ "instance-id", f_iid },
+	{ "instance-state-code", f_code },
+	{ "instance-state-name", f_state },
+	{ "instance-type", f_type },
+	{ "key-name", f_key },
+	{ "network-interface.addresses.private-ip-address", f_ip },
+	{ "owner-id", f_owner },
+	{ "placement-availability-zone", f_zone },
+	{ "private-dns-name", f_dns },
+	{ "private-ip-address", f_ip },
+	{ "reservation-id", f_res },
+	{ "state-reason-code", f_reason },
+	{ "subnet-id", f_subnet },
+	{ "vpc-id", f_vpc },
+};
+
+static const struct filter_spec instance_filters = {
+	.fields = instance_fields,
+	.nfields = sizeof(instance_fields) / sizeof(instance_fields[0]),
+	.tags = instance_tags,
+};
+
+/* Reservations group instances; the listing walks them in id order. */
+static int
+reservation_cmp(const void *a, const void *b)
+{
+	const struct instance *x = a, *y = b;
+	int c = strcmp(x->reservation_id, y->reservation_id);
+
+	return c ? c : x->launch_index - y->launch_index;
+}
+
+int
+ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
+{
+	struct strlist ids;
+	struct filter_set fs = { 0 };
+	struct tag_index tags = { 0 };
+	struct instance *v = NULL;
+	struct page pg;
+	size_t n = 0;
+	const char *open = NULL;	/* the reservation being written */
+	int rc = -1;
+
+	strlist_init(&ids);
+	if (param_strlist(c->req, "InstanceId", 1000, &ids, e) < 0 ||
+	    page_parse(c->req, "DescribeInstances", 5, 1000, &pg, e) < 0 ||
+	    filters_parse(c->req, &instance_filters, &fs, e) < 0)
+		goto out;
+	if (ids.n && pg.max) {
+		err_set(e, "InvalidParameterCombination",
+			"The parameter instancesSet cannot be used with the "
+			"parameter maxResults");
+		goto out;
+	}
+	if (ids.n) {
+		if (instances_load(c->tx, &ids, &v, &n, e) < 0)
+			goto out;
+	} else if (store_instance_list(c->tx, &v, &n, e) < 0) {
+		goto out;
+	}
+	if (tag_index_load(c->tx, "instance", &tags, e) < 0)
+		goto out;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), reservation_cmp);
+	out_list(o, "reservationSet");
+	for (size_t i = 0; i < n; i++) {
+		struct instance_view iv = { .i = &v[i],
+					    .region = c->cfg->region };
+		char key[PAGE_KEY_MAX];
+		bool show;
+
+		if (tag_index_get(&tags, v[i].id, &iv.tags, e) < 0)
+			goto out;
+		snprintf(key, sizeof(key), "%s\x01%06d", v[i].reservation_id,
+			 v[i].launch_index);
+		show = filters_match(&fs, &instance_filters, &iv) &&
+		       page_take(&pg, key);
+		if (show) {
+			if (!open || strcmp(v[i].reservation_id, open) != 0) {
+				if (open) {
+					out_list_end(o);
+					out_item_end(o);
+				}
+				out_item(o);
+				out_str(o, "reservationId",
+					v[i].reservation_id);
+				out_str(o, "ownerId", v[i].owner);
+				out_list(o, "groupSet");
+				out_list_end(o);
+				out_list(o, "instancesSet");
+				open = v[i].reservation_id;
+			}
+			out_item(o);
+			instance_write(o, c, &v[i], &iv.tags);
+			out_item_end(o);
+		}
+		free(iv.tags.v);
+	}
+	if (open) {
+		out_list_end(o);
+		out_item_end(o);
+	}
+	out_list_end(o);
+	page_write_token(&pg, o, "nextToken");
+	rc = 0;
+out:
+	tag_index_free(&tags);
+	instances_free(v, n);
+	filters_free(&fs);
+	strlist_free(&ids);
+	return rc;
+}

@@ -1,0 +1,349 @@
+"""Instances: RunInstances and its errors, placement and capacity,
+ClientToken idempotency, DescribeInstances filters and pagination, and real
+guests under TCG: pending -> running, the console, status checks, reboot,
+stop/start, terminate, and instance-initiated shutdown.
+
+The default image is built into build/images/default when missing (the
+first build takes ~10 s). Guests boot under TCG (--accel tcg): a few
+seconds each on these machines.
+"""
+import base64
+import os
+import subprocess
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ROOT, Server, error_code
+
+IMAGES = os.environ.get("EC2D_IMAGES", os.path.join(ROOT, "build", "images"))
+BOOT_TIMEOUT = 180          # generous: 2 shared cores, TCG
+
+
+def ensure_image():
+    out = os.path.join(IMAGES, "default")
+    subprocess.run([os.path.join(ROOT, "scripts", "build-image"), out],
+                   check=True, capture_output=True)
+    return os.path.join(out, "image.json")
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    manifest = ensure_image()
+    s = Server("--rate-limit", "0", "--image-root", IMAGES,
+               "--default-image", manifest, "--accel", "tcg",
+               "--stop-timeout-ms", "15000", "--host-vcpus", "16",
+               "--stop-instances-on-exit", "true")
+    ec2 = s.client()
+    deadline = time.monotonic() + 60
+    while True:
+        images = ec2.describe_images(
+            Filters=[{"Name": "state", "Values": ["available"]}])["Images"]
+        if images:
+            break
+        assert time.monotonic() < deadline, "the default image never settled"
+        time.sleep(0.1)
+    s.ami = images[0]["ImageId"]
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def c(cloud):
+    return cloud.client()
+
+
+def wait_for(ec2, iid, state, timeout=BOOT_TIMEOUT):
+    """Poll DescribeInstances until iid is in state (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        i = ec2.describe_instances(InstanceIds=[iid])[
+            "Reservations"][0]["Instances"][0]
+        if i["State"]["Name"] == state:
+            return i
+        assert time.monotonic() < deadline, \
+            "%s: still %s, wanted %s" % (iid, i["State"]["Name"], state)
+        time.sleep(0.25)
+
+
+def console(ec2, iid):
+    out = ec2.get_console_output(InstanceId=iid).get("Output", "")
+    # boto3 decodes the base64 for us.
+    return out
+
+
+def wait_console(ec2, iid, text, count=1, timeout=BOOT_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while console(ec2, iid).count(text) < count:
+        assert time.monotonic() < deadline, \
+            "%s: console never showed %r %d times:\n%s" % (
+                iid, text, count, console(ec2, iid)[-2000:])
+        time.sleep(0.25)
+
+
+def run(c, ami, **kw):
+    kw.setdefault("MinCount", 1)
+    kw.setdefault("MaxCount", 1)
+    kw.setdefault("InstanceType", "t3.micro")
+    return c.run_instances(ImageId=ami, **kw)
+
+
+# Validation: nothing boots.
+
+@pytest.mark.parametrize("kwargs,code", [
+    (dict(ImageId="ami-0123456789abcdef0"), "InvalidAMIID.NotFound"),
+    (dict(ImageId="nope"), "InvalidAMIID.Malformed"),
+    (dict(InstanceType="t9.huge"), "InvalidParameterValue"),
+    (dict(MinCount=3, MaxCount=2), "InvalidParameterValue"),
+    (dict(KeyName="no-such-key"), "InvalidKeyPair.NotFound"),
+    (dict(SubnetId="subnet-0123456789abcdef0"), "InvalidSubnetID.NotFound"),
+    (dict(SecurityGroupIds=["sg-0123456789abcdef0"]), "InvalidGroup.NotFound"),
+    (dict(Placement={"AvailabilityZone": "us-east-1z"}),
+     "InvalidParameterValue"),
+    (dict(UserData="x" * 17000), "InvalidParameterValue"),
+    (dict(InstanceType="p4d.24xlarge"), "InsufficientInstanceCapacity"),
+    (dict(InstanceType="c6i.32xlarge"), "InsufficientInstanceCapacity"),
+    (dict(MinCount=9, MaxCount=9, InstanceType="t3.xlarge",
+          Placement={"AvailabilityZone": "us-east-1a"}),
+     "InsufficientInstanceCapacity"),
+])
+def test_run_errors(cloud, c, kwargs, code):
+    before = len(c.describe_instances()["Reservations"])
+    args = dict(ImageId=cloud.ami, MinCount=1, MaxCount=1,
+                InstanceType="t3.micro")
+    args.update(kwargs)
+    with pytest.raises(ClientError) as e:
+        c.run_instances(**args)
+    assert error_code(e) == code, e.value.response["Error"]
+    assert len(c.describe_instances()["Reservations"]) == before
+
+
+def test_run_dry_run_launches_nothing(cloud, c):
+    before = len(c.describe_instances()["Reservations"])
+    with pytest.raises(ClientError) as e:
+        run(c, cloud.ami, DryRun=True)
+    assert error_code(e) == "DryRunOperation"
+    assert len(c.describe_instances()["Reservations"]) == before
+
+
+def test_unknown_instance_errors(c):
+    for call, kw in [(c.describe_instances, {}), (c.stop_instances, {}),
+                     (c.start_instances, {}), (c.terminate_instances, {}),
+                     (c.reboot_instances, {})]:
+        with pytest.raises(ClientError) as e:
+            call(InstanceIds=["i-0123456789abcdef0"], **kw)
+        assert error_code(e) == "InvalidInstanceID.NotFound"
+        with pytest.raises(ClientError) as e:
+            call(InstanceIds=["instance-1"], **kw)
+        assert error_code(e) == "InvalidInstanceID.Malformed"
+
+
+# Guests.
+
+def test_lifecycle(cloud, c):
+    """Launch two with MinCount/MaxCount, see them run and their consoles,
+    status ok, reboot, stop/start, terminate; terminated stays visible."""
+    r = run(c, cloud.ami, MinCount=2, MaxCount=2,
+            TagSpecifications=[{"ResourceType": "instance",
+                                "Tags": [{"Key": "Name", "Value": "web"}]}])
+    ids = [i["InstanceId"] for i in r["Instances"]]
+    assert len(ids) == 2
+    assert [i["State"]["Name"] for i in r["Instances"]] == ["pending"] * 2
+    assert sorted(i["AmiLaunchIndex"] for i in r["Instances"]) == [0, 1]
+    for i in r["Instances"]:
+        assert i["PrivateIpAddress"].startswith("172.31.")
+        assert i["Tags"] == [{"Key": "Name", "Value": "web"}]
+    # Spread: with no zone given the two land in the quietest zones.
+    for iid in ids:
+        wait_for(c, iid, "running")
+    for iid in ids:
+        wait_console(c, iid, "ec2d-init: booting")
+        wait_console(c, iid, "ec2d-init: ready")
+    st = c.describe_instance_status(InstanceIds=ids)["InstanceStatuses"]
+    assert {s["InstanceStatus"]["Status"] for s in st} <= {"ok",
+                                                           "initializing"}
+    # Reboot: a second boot shows on the console.
+    c.reboot_instances(InstanceIds=[ids[0]])
+    wait_console(c, ids[0], "ec2d-init: booting", count=2)
+    # Stop and start the first.
+    resp = c.stop_instances(InstanceIds=[ids[0]])
+    ch = resp["StoppingInstances"][0]
+    assert ch["PreviousState"]["Name"] == "running"
+    assert ch["CurrentState"]["Name"] == "stopping"
+    stopped = wait_for(c, ids[0], "stopped")
+    assert stopped["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
+    # The type changes only while stopped.
+    with pytest.raises(ClientError) as e:
+        c.modify_instance_attribute(InstanceId=ids[1],
+                                    InstanceType={"Value": "t3.small"})
+    assert error_code(e) == "IncorrectInstanceState"
+    c.modify_instance_attribute(InstanceId=ids[0],
+                                InstanceType={"Value": "t3.small"})
+    c.start_instances(InstanceIds=[ids[0]])
+    i = wait_for(c, ids[0], "running")
+    assert i["InstanceType"] == "t3.small"
+    # Terminate both; they stay visible as terminated.
+    resp = c.terminate_instances(InstanceIds=ids)
+    assert {x["CurrentState"]["Name"] for x in
+            resp["TerminatingInstances"]} == {"shutting-down"}
+    for iid in ids:
+        wait_for(c, iid, "terminated")
+    with pytest.raises(ClientError) as e:
+        c.stop_instances(InstanceIds=[ids[0]])
+    assert error_code(e) == "IncorrectInstanceState"
+    gone = c.describe_instances(
+        Filters=[{"Name": "instance-state-name",
+                  "Values": ["terminated"]}])["Reservations"]
+    assert set(ids) <= {i["InstanceId"] for r in gone
+                        for i in r["Instances"]}
+
+
+def test_protected_instance(cloud, c):
+    iid = run(c, cloud.ami, DisableApiTermination=True,
+              DisableApiStop=True)["Instances"][0]["InstanceId"]
+    with pytest.raises(ClientError) as e:
+        c.terminate_instances(InstanceIds=[iid])
+    assert error_code(e) == "OperationNotPermitted"
+    with pytest.raises(ClientError) as e:
+        c.stop_instances(InstanceIds=[iid])
+    assert error_code(e) == "OperationNotPermitted"
+    attr = c.describe_instance_attribute(InstanceId=iid,
+                                         Attribute="disableApiTermination")
+    assert attr["DisableApiTermination"]["Value"] is True
+    c.modify_instance_attribute(InstanceId=iid,
+                                DisableApiTermination={"Value": False})
+    c.terminate_instances(InstanceIds=[iid])
+    wait_for(c, iid, "terminated")
+
+
+def test_client_token(cloud, c):
+    """Same token, same request: the same reservation, nothing new.
+    Same token, other parameters: IdempotentParameterMismatch."""
+    a = run(c, cloud.ami, ClientToken="tok-lifecycle-1")
+    b = run(c, cloud.ami, ClientToken="tok-lifecycle-1")
+    assert a["ReservationId"] == b["ReservationId"]
+    assert [i["InstanceId"] for i in a["Instances"]] == \
+        [i["InstanceId"] for i in b["Instances"]]
+    with pytest.raises(ClientError) as e:
+        run(c, cloud.ami, ClientToken="tok-lifecycle-1",
+            InstanceType="t3.small")
+    assert error_code(e) == "IdempotentParameterMismatch"
+    iid = a["Instances"][0]["InstanceId"]
+    got = c.describe_instances(
+        Filters=[{"Name": "client-token",
+                  "Values": ["tok-lifecycle-1"]}])["Reservations"]
+    assert [i["InstanceId"] for r in got for i in r["Instances"]] == [iid]
+    c.terminate_instances(InstanceIds=[iid])
+    wait_for(c, iid, "terminated")
+
+
+def test_shutdown_behaviour_and_user_data_attributes(cloud, c):
+    script = b"#!/bin/sh\necho hello\n"
+    # boto3 base64-encodes RunInstances' UserData itself.
+    iid = run(c, cloud.ami, InstanceInitiatedShutdownBehavior="terminate",
+              UserData=script.decode())["Instances"][0]["InstanceId"]
+    attr = c.describe_instance_attribute(
+        InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
+    assert attr["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate"
+    ud_attr = c.describe_instance_attribute(InstanceId=iid,
+                                            Attribute="userData")
+    assert base64.b64decode(ud_attr["UserData"]["Value"]) == script
+    c.terminate_instances(InstanceIds=[iid])
+    wait_for(c, iid, "terminated")
+
+
+def test_describe_filters_and_pages(cloud, c):
+    r = run(c, cloud.ami, MinCount=3, MaxCount=3,
+            Placement={"AvailabilityZone": "us-east-1b"},
+            TagSpecifications=[{"ResourceType": "instance",
+                                "Tags": [{"Key": "batch", "Value": "p"}]}])
+    ids = sorted(i["InstanceId"] for i in r["Instances"])
+    assert {i["Placement"]["AvailabilityZone"] for i in r["Instances"]} == \
+        {"us-east-1b"}
+    f = [{"Name": "tag:batch", "Values": ["p"]}]
+    got = sorted(i["InstanceId"] for res in
+                 c.describe_instances(Filters=f)["Reservations"]
+                 for i in res["Instances"])
+    assert got == ids
+    seen = []
+    for page in c.get_paginator("describe_instances").paginate(
+            Filters=f, PaginationConfig={"PageSize": 5}):
+        seen += [i["InstanceId"] for res in page["Reservations"]
+                 for i in res["Instances"]]
+    assert sorted(seen) == ids
+    with pytest.raises(ClientError) as e:
+        c.describe_instances(InstanceIds=ids, MaxResults=5)
+    assert error_code(e) == "InvalidParameterCombination"
+    ips = {i["PrivateIpAddress"] for i in r["Instances"]}
+    assert len(ips) == 3 and all(ip.startswith("172.31.1") for ip in ips)
+    c.terminate_instances(InstanceIds=ids)
+    for iid in ids:
+        wait_for(c, iid, "terminated")
+
+
+# What the guest itself sees.
+
+def router_ns(cloud):
+    """The default VPC's router namespace: its tag is in ec2d's log."""
+    for line in cloud.log().splitlines():
+        if 'msg="network open"' in line:
+            tag = line.split("tag=")[1].split()[0]
+            return "ec2d-%s-vpc1" % tag
+    raise AssertionError("no network tag in the log")
+
+
+def ssh(cloud, key_path, ip, command, timeout=60):
+    """ssh from the VPC router's namespace; retried while dropbear starts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = subprocess.run(
+            ["ip", "netns", "exec", router_ns(cloud), "ssh", "-i", key_path,
+             "-o", "StrictHostKeyChecking=no", "-o",
+             "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o",
+             "ConnectTimeout=5", "root@" + ip, command],
+            capture_output=True, text=True, timeout=30)
+        if p.returncode == 0 or time.monotonic() > deadline:
+            return p
+        time.sleep(0.5)
+
+
+def test_user_data_metadata_and_ssh(cloud, c, tmp_path):
+    """Two guests run their user-data, which prints a marker and the
+    instance id the metadata service gives it; SSH works with the
+    generated key; a root-disk file survives stop/start."""
+    key = c.create_key_pair(KeyName="guest-key")
+    key_path = str(tmp_path / "guest-key.pem")
+    with open(key_path, "w") as f:
+        f.write(key["KeyMaterial"])
+    os.chmod(key_path, 0o600)
+    script = ("#!/bin/sh\necho GUEST-MARKER-42\n"
+              "echo \"MYID=$(wget -qO- "
+              "http://169.254.169.254/latest/meta-data/instance-id)\"\n")
+    r = run(c, cloud.ami, MinCount=2, MaxCount=2, KeyName="guest-key",
+            UserData=script)
+    ids = [i["InstanceId"] for i in r["Instances"]]
+    for iid in ids:
+        wait_console(c, iid, "ec2d-init: ready")
+        out = console(c, iid)
+        assert "GUEST-MARKER-42" in out, out[-2000:]
+        assert "MYID=%s" % iid in out, out[-2000:]
+        assert "metadata ok instance-id=%s" % iid in out
+    st = c.describe_instance_status(InstanceIds=ids)["InstanceStatuses"]
+    assert {s["InstanceStatus"]["Status"] for s in st} == {"ok"}
+    inst = c.describe_instances(InstanceIds=[ids[0]])[
+        "Reservations"][0]["Instances"][0]
+    ip = inst["PrivateIpAddress"]
+    p = ssh(cloud, key_path, ip, "hostname; echo kept > /root/kept; sync")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[0] == inst["PrivateDnsName"]
+    c.stop_instances(InstanceIds=[ids[0]])
+    wait_for(c, ids[0], "stopped")
+    c.start_instances(InstanceIds=[ids[0]])
+    wait_for(c, ids[0], "running")
+    wait_console(c, ids[0], "ec2d-init: ready", count=2)
+    p = ssh(cloud, key_path, ip, "cat /root/kept")
+    assert p.returncode == 0 and p.stdout.strip() == "kept", p.stderr
+    c.terminate_instances(InstanceIds=ids)
+    for iid in ids:
+        wait_for(c, iid, "terminated")
