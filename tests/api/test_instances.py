@@ -154,9 +154,14 @@ def test_lifecycle(cloud, c):
     for i in r["Instances"]:
         assert i["PrivateIpAddress"].startswith("172.31.")
         assert i["Tags"] == [{"Key": "Name", "Value": "web"}]
-    # Spread: with no zone given the two land in the quietest zones.
-    for iid in ids:
-        wait_for(c, iid, "running")
+    # The waiter aws-cli's `ec2 wait instance-running` uses, polled fast.
+    c.get_waiter("instance_running").wait(
+        InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    # One RunInstances call lands in one subnet, so one zone, as in EC2.
+    zones = {i["Placement"]["AvailabilityZone"] for r in
+             c.describe_instances(InstanceIds=ids)["Reservations"]
+             for i in r["Instances"]}
+    assert len(zones) == 1
     for iid in ids:
         wait_console(c, iid, "ec2d-init: booting")
         wait_console(c, iid, "ec2d-init: ready")
