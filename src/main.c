@@ -69,6 +69,9 @@ static const char usage[] =
 	"  --stop-instances-on-exit true|false   power guests off when ec2d\n"
 	"                         stops; else they run on and are adopted\n"
 	"                         at the next start [false]\n"
+	"  --run-as USER          QEMU runs as this user; root: unchanged\n"
+	"                         (needs a /dev/net/tun that user may open)\n"
+	"                         [root]\n"
 	"  --host-vcpus N, --host-memory-mib N, --host-gpus N\n"
 	"                         capacity of each zone's host, in instance-\n"
 	"                         type units [64, 262144, 0]\n"
@@ -99,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "qemu-img", required_argument, NULL, 0 },
 	{ "stop-timeout-ms", required_argument, NULL, 0 },
 	{ "stop-instances-on-exit", required_argument, NULL, 0 },
+	{ "run-as", required_argument, NULL, 0 },
 	{ "host-vcpus", required_argument, NULL, 0 },
 	{ "host-memory-mib", required_argument, NULL, 0 },
 	{ "host-gpus", required_argument, NULL, 0 },
@@ -290,7 +294,9 @@ data_dir_ready(const char *dir, int *ret_lock)
 	char path[CONFIG_PATH_MAX + 16];
 	int fd;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	/* 0711: QEMU runs as another user and must reach its instance
+	 * files under here; nothing can be listed, and the store is 0600. */
+	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) || chmod(dir, 0711) < 0)
 		return die("cannot create the data directory %s", dir);
 	snprintf(path, sizeof(path), "%s/lock", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

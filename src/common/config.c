@@ -33,6 +33,9 @@ config_defaults(struct config *c)
 	snprintf(c->qemu, sizeof(c->qemu), "/usr/bin/qemu-system-x86_64");
 	snprintf(c->qemu_img, sizeof(c->qemu_img), "/usr/bin/qemu-img");
 	c->stop_timeout_ms = 30000;
+	/* "root" until taps reach QEMU as open fds: an unprivileged QEMU
+	 * cannot open /dev/net/tun where it is 0600, as on these hosts. */
+	snprintf(c->run_as, sizeof(c->run_as), "root");
 	c->max_connections = 1000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
@@ -287,6 +290,9 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 		c->stop_instances_on_exit = strcmp(v, "true") == 0;
 		return 0;
 	}
+	if (strcmp(key, "run-as") == 0)
+		return set_str(c->run_as, sizeof(c->run_as), v, key, msg,
+			       msgsize);
 	if (strcmp(key, "image-root") == 0)
 		return set_str(c->image_root, sizeof(c->image_root), v, key,
 			       msg, msgsize);

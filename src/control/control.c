@@ -6,11 +6,13 @@
 #include "control.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cloud.h"
@@ -108,11 +110,36 @@ network_open(struct control *c, struct err *e)
 	return rc;
 }
 
+/* The uid and gid QEMU runs as (0, 0: unchanged). */
+static int
+run_as(const struct config *cfg, uid_t *uid, gid_t *gid, struct err *e)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	*uid = 0;
+	*gid = 0;
+	if (!cfg->run_as[0] || strcmp(cfg->run_as, "root") == 0)
+		return 0;
+	if (getpwnam_r(cfg->run_as, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return err_set(e, "InternalError",
+			       "--run-as: no user '%s' on this machine.",
+			       cfg->run_as);
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	return 0;
+}
+
 static int
 agents_open(struct control *c, enum accel_mode accel, struct err *e)
 {
 	const struct config *cfg = c->cfg;
 	struct agents *ag = &c->agents;
+	uid_t uid;
+	gid_t gid;
+
+	if (run_as(cfg, &uid, &gid, e) < 0)
+		return -1;
 
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		struct host_config hc = {
@@ -120,6 +147,8 @@ agents_open(struct control *c, enum accel_mode accel, struct err *e)
 			.tsc_khz = accel_host_tsc_khz(),
 			.tb_size_mib = 32,
 			.stop_timeout_ms = (unsigned)cfg->stop_timeout_ms,
+			.run_uid = uid,
+			.run_gid = gid,
 		};
 
 		cloud_host_id(cfg, z, hc.id, sizeof(hc.id));
@@ -136,6 +165,7 @@ agents_open(struct control *c, enum accel_mode accel, struct err *e)
 		}
 		snprintf(ag->ids[ag->n], sizeof(ag->ids[0]), "%s", hc.id);
 		host_set_notify(ag->hosts[ag->n], host_changed, c);
+		fabric_set_tap_owner(ag->fabric, (long)uid, (long)gid);
 		ag->n++;
 	}
 	return 0;
@@ -155,7 +185,7 @@ control_start(const struct config *cfg, struct store *s,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	snprintf(dir, sizeof(dir), "%s/hosts", cfg->data_dir);
-	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) ||
 	    network_open(c, e) < 0 || agents_open(c, accel, e) < 0) {
 		if (!err_is_set(e))
 			err_set(e, "InternalError", "Cannot create %s.", dir);

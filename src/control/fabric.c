@@ -35,6 +35,7 @@ struct fabric {
 	size_t nread;
 	void (*notify)(void *);
 	void *notify_ctx;
+	long tap_uid, tap_gid;		/* -1: root only */
 };
 
 /* A meta value made once: n random bytes as hex, or text when text. */
@@ -117,6 +118,7 @@ fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 		return err_set(e, "InternalError", "Out of memory.");
 	pthread_mutex_init(&f->lock, NULL);
 	f->cfg = cfg;
+	f->tap_uid = f->tap_gid = -1;
 	f->read = calloc(READS_MAX, sizeof(*f->read));
 	if (!f->read ||
 	    meta_once(s, "net_tag", nc.tag, sizeof(nc.tag), 5, true, e) < 0 ||
@@ -200,7 +202,8 @@ fabric_vpc(struct fabric *f, const struct vpc_row *v,
 }
 
 static void
-port_of(const struct instance *i, size_t z, int vpc_no, struct net_port *p)
+port_of(const struct fabric *f, const struct instance *i, size_t z,
+	int vpc_no, struct net_port *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->host = (unsigned)z + 1;
@@ -209,8 +212,8 @@ port_of(const struct instance *i, size_t z, int vpc_no, struct net_port *p)
 	p->mac = i->mac;
 	p->ip = i->private_ip;
 	p->kind = NET_PORT_TAP;
-	p->owner_uid = -1;
-	p->owner_gid = -1;
+	p->owner_uid = f->tap_uid;
+	p->owner_gid = f->tap_gid;
 	p->instance_id = i->id;
 }
 
@@ -220,7 +223,7 @@ fabric_plug(struct fabric *f, size_t z, int vpc_no, const struct instance *i,
 {
 	struct net_port p;
 
-	port_of(i, z, vpc_no, &p);
+	port_of(f, i, z, vpc_no, &p);
 	return net_port_plug(f->net, &p, tap, e);
 }
 
@@ -230,7 +233,7 @@ fabric_unplug(struct fabric *f, size_t z, int vpc_no,
 {
 	struct net_port p;
 
-	port_of(i, z, vpc_no, &p);
+	port_of(f, i, z, vpc_no, &p);
 	return net_port_unplug(f->net, &p, e);
 }
 
@@ -281,6 +284,13 @@ fabric_forget(struct fabric *f, const char *id)
 			break;
 		}
 	pthread_mutex_unlock(&f->lock);
+}
+
+void
+fabric_set_tap_owner(struct fabric *f, long uid, long gid)
+{
+	f->tap_uid = uid ? uid : -1;
+	f->tap_gid = uid ? gid : -1;
 }
 
 void

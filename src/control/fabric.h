@@ -46,6 +46,9 @@ void fabric_publish(struct fabric *f, const struct imds_metadata *md,
 bool fabric_was_read(struct fabric *f, const char *id);
 void fabric_forget(struct fabric *f, const char *id);
 
+/* Taps are opened by QEMU running as this user (uid 0: root only). */
+void fabric_set_tap_owner(struct fabric *f, long uid, long gid);
+
 /* Called when a guest read its metadata. */
 void fabric_set_notify(struct fabric *f, void (*fn)(void *), void *ctx);
 

@@ -10,11 +10,14 @@
  */
 #include "store.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "migrations.h"
 
@@ -140,6 +143,19 @@ store_open(const char *dir, struct store **ret, struct err *e)
 	if (snprintf(path, sizeof(path), "%s/ec2d.db", dir) >=
 	    (int)sizeof(path))
 		return err_set(e, "InternalError", "Data directory path too long.");
+	/* The store holds secret keys: only ec2d may read it. SQLite gives
+	 * its -wal and -shm files the database file's mode. */
+	{
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0 || fchmod(fd, 0600) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return err_set(e, "InternalError",
+				       "Cannot create %s.", path);
+		}
+		close(fd);
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, "InternalError", "Out of memory.");

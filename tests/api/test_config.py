@@ -1,6 +1,5 @@
 """Configuration by file and flags, and the structured request log."""
 import subprocess
-import tempfile
 
 import boto3
 from botocore.config import Config
@@ -35,9 +34,9 @@ def test_config_file_and_flags_over_it(tmp_path):
 def test_bad_config_file_names_the_line(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("region = us-east-1\nthreads = many\n")
-    d = tempfile.mkdtemp(prefix="ec2d-test-")
     p = subprocess.run([BIN, "serve", "--config", str(conf), "--data-dir",
-                        d, "--listen", "127.0.0.1:0"], capture_output=True,
+                        str(tmp_path / "data"), "--listen", "127.0.0.1:0"],
+                       capture_output=True,
                        text=True, timeout=30)
     assert p.returncode != 0
     assert "bad.conf:2" in p.stderr and "threads" in p.stderr, p.stderr
