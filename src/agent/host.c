@@ -32,6 +32,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -873,6 +874,44 @@ host_observe(struct host *h, struct host_instance_status *out, size_t max)
 	return n;
 }
 
+#define CONSOLE_RUN_MAX (8LL << 20)	/* a running guest's console cap */
+#define CONSOLE_RUN_KEEP (64 << 10)	/* what is kept when it is hit */
+
+/*
+ * A guest printing without end must not fill the host's disk. QEMU writes
+ * the console with O_APPEND, so cutting the file in place is safe while it
+ * runs: keep the last CONSOLE_RUN_KEEP bytes (what GetConsoleOutput shows)
+ * and let QEMU append after them. The ready-marker scan starts over on a
+ * shorter file.
+ */
+static void
+console_cap(const char *dir)
+{
+	char path[INSTDIR_PATH_MAX + 32];
+	static char keep[CONSOLE_RUN_KEEP];
+	static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, INSTDIR_CONSOLE) >=
+	    (int)sizeof(path))
+		return;
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > CONSOLE_RUN_MAX) {
+		pthread_mutex_lock(&keep_lock);
+		n = pread(fd, keep, sizeof(keep),
+			  st.st_size - (off_t)sizeof(keep));
+		if (n > 0 && ftruncate(fd, 0) == 0 &&
+		    write(fd, keep, (size_t)n) != n)
+			log_msg(LOG_WARN, "console cap", "dir=%s", dir);
+		pthread_mutex_unlock(&keep_lock);
+	}
+	close(fd);
+}
+
 int
 host_console(struct host *h, const char *id, char *buf, size_t size,
 	     size_t *ret_len)
@@ -889,6 +928,7 @@ host_console(struct host *h, const char *id, char *buf, size_t size,
 	unlock(h);
 	if (!in)
 		return -ENOENT;
+	console_cap(dir);
 	return instdir_console_tail(dir, buf, size, ret_len);
 }
 

@@ -38,6 +38,7 @@ struct req {
 	struct buf body;
 	bool started;
 	bool too_large;
+	bool unsigned_req;	/* no SigV4 at all: refused before the body */
 	struct timeval t0;
 };
 
@@ -143,10 +144,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rq->started = true;
 		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 			rq->too_large = true;
+		/* An anonymous client gets its answer without any of its body
+		 * being kept: memory goes only to signed requests. */
+		rq->unsigned_req = !MHD_lookup_connection_value(
+					   conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_AUTHORIZATION) &&
+				   !strstr(rq->uri, "X-Amz-Algorithm=");
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!rq->too_large) {
+		if (!rq->too_large && !rq->unsigned_req) {
 			buf_add(&rq->body, upload_data, *upload_size);
 			rq->too_large = buf_failed(&rq->body);
 		}
@@ -154,7 +161,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
-	if (rq->too_large || hl.overflow) {
+	if (rq->unsigned_req && !rq->too_large) {
+		struct err e;
+
+		err_set(&e, "MissingAuthenticationToken",
+			"Request is missing Authentication Token");
+		api_error_reply(&e, &rep);
+	} else if (rq->too_large || hl.overflow) {
 		struct err e;
 
 		err_set(&e, rq->too_large ? "RequestEntityTooLarge"
@@ -267,6 +280,8 @@ http_start(const struct config *cfg, struct api *a, const char *cert_pem,
 		MHD_OPTION_LISTEN_SOCKET, h->fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)HTTP_PER_IP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,

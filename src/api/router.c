@@ -442,6 +442,12 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 
 	if (param_str(root, "Action", true, 63, &name, e) < 0)
 		return -1;
+	/* Action names are letters and digits; nothing else reaches a log. */
+	if (!*name || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "abcdefghijklmnopqrstuvwxyz0123456789") !=
+			      strlen(name))
+		return err_set(e, "InvalidAction",
+			       "The action is not valid for this web service.");
 	snprintf(rep->action, sizeof(rep->action), "%s", name);
 	if (param_str(root, "Version", true, 32, &version, e) < 0)
 		return -1;

@@ -257,6 +257,20 @@ fabric_publish(struct fabric *f, const struct imds_metadata *md,
 	f->md = copy;
 	f->md_vpc = vpcs;
 	f->nmd = n;
+	/* Remember reads only of instances still served: bounded. */
+	for (size_t i = 0; i < f->nread;) {
+		bool live = false;
+
+		for (size_t k = 0; k < n && !live; k++)
+			live = strcmp(copy[k].instance_id, f->read[i]) == 0;
+		if (live) {
+			i++;
+			continue;
+		}
+		memmove(f->read[i], f->read[i + 1],
+			(f->nread - i - 1) * sizeof(f->read[0]));
+		f->nread--;
+	}
 	pthread_mutex_unlock(&f->lock);
 }
 

@@ -40,13 +40,12 @@ resolve_file(const char *root, const char *dir, const char *what,
 		snprintf(joined, sizeof(joined), "%s", name);
 	else
 		snprintf(joined, sizeof(joined), "%s/%s", dir, name);
-	if (!realpath(joined, real) || stat(real, &st) < 0)
+	/* One answer for missing and outside the root: a caller learns
+	 * nothing about files it may not use. */
+	if (!realpath(joined, real) || !under(root, real) ||
+	    stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set(e, "InvalidParameterValue",
-			       "The image's %s file %.200s cannot be read: %s",
-			       what, name, strerror(errno));
-	if (!S_ISREG(st.st_mode) || !under(root, real))
-		return err_set(e, "InvalidParameterValue",
-			       "The image's %s file %.200s must be a regular "
+			       "The image's %s file %.200s is not a readable "
 			       "file under the image root %.200s.", what, name,
 			       root);
 	if (snprintf(out, size, "%s", real) >= (int)size)
@@ -108,15 +107,11 @@ image_manifest_read(const char *image_root, const char *path,
 		return err_set(e, "InvalidParameterValue",
 			       "The image root %.200s does not exist.",
 			       image_root);
-	if (!realpath(path, real) || stat(real, &st) < 0 ||
-	    !S_ISREG(st.st_mode))
+	if (!realpath(path, real) || !under(root, real) ||
+	    stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set(e, "InvalidParameterValue",
-			       "The image manifest %.200s cannot be read.",
-			       path);
-	if (!under(root, real))
-		return err_set(e, "InvalidParameterValue",
-			       "The image manifest %.200s is not under the "
-			       "image root %.200s.", path, root);
+			       "The image manifest %.200s is not a readable "
+			       "file under the image root %.200s.", path, root);
 	if (st.st_size > (off_t)IMAGE_MANIFEST_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "The image manifest is larger than %u bytes.",

@@ -33,7 +33,7 @@ scaled(unsigned v, int divisor, unsigned floor)
 
 static void
 want_fill(const struct config *cfg, const struct instance *i,
-	  const struct image *im, struct host_instance *w)
+	  struct host_instance *w)
 {
 	const struct itype *t = itype_find(i->type);
 
@@ -45,27 +45,18 @@ want_fill(const struct config *cfg, const struct instance *i,
 	w->vcpus = scaled(t ? t->vcpus : 2, cfg->guest_vcpu_divisor, 1);
 	w->memory_mib = scaled(t ? (unsigned)t->memory_mib : 1024,
 			       cfg->guest_memory_divisor, 128);
-	if (im) {
-		snprintf(w->kernel, sizeof(w->kernel), "%s", im->kernel);
-		snprintf(w->initrd, sizeof(w->initrd), "%s", im->initrd);
-		snprintf(w->cmdline, sizeof(w->cmdline), "%s", im->cmdline);
-		snprintf(w->base_disk, sizeof(w->base_disk), "%s", im->root);
-		w->root_gib = (unsigned)im->root_size_gib;
-	}
+	/* Copied at launch: the instance does not need its AMI any more. */
+	snprintf(w->kernel, sizeof(w->kernel), "%s", i->kernel);
+	snprintf(w->initrd, sizeof(w->initrd), "%s", i->initrd);
+	snprintf(w->cmdline, sizeof(w->cmdline), "%s", i->cmdline);
+	snprintf(w->base_disk, sizeof(w->base_disk), "%s", i->base_disk);
+	w->root_gib = (unsigned)i->root_gib;
 	if (t && t->storage.disks) {
 		w->store_disks = t->storage.disks;
 		w->store_gib = t->storage.disk_gb;
 	}
 }
 
-static const struct image *
-image_for(const struct image *v, size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			return &v[i];
-	return NULL;
-}
 
 static void
 set_state(struct instance *i, const char *state, const char *code,
@@ -94,12 +85,16 @@ observe(struct instance *i, const struct host_instance_status *st,
 	if (strcmp(s, "pending") == 0 && st->state == HOST_RUNNING) {
 		set_state(i, "running", "", "", now);
 		i->transition_reason[0] = '\0';
+		i->ran = true;
 		return true;
 	}
+	/* A first launch that fails is over; a restart that fails goes back
+	 * to stopped with its disks, as EC2's do. */
 	if (strcmp(s, "pending") == 0 && st->state == HOST_FAILED) {
 		snprintf(msg, sizeof(msg), "Server.InternalError: %s",
 			 st->reason);
-		set_state(i, "terminated", "Server.InternalError", msg, now);
+		set_state(i, i->ran ? "stopped" : "terminated",
+			  "Server.InternalError", msg, now);
 		return true;
 	}
 	if (strcmp(s, "running") == 0 &&
@@ -166,10 +161,14 @@ record(struct store *s, const struct instance *seen,
 {
 	struct err e = { "", "" };
 	struct store_tx *tx;
-	struct instance cur;
+	struct instance cur, probe = *seen;	/* observe() only touches
+						 * its fixed-size fields */
 	char *console = console_of(h, seen);
 	bool changed;
 
+	/* Most passes change nothing: then take no write lock at all. */
+	if (!console && !observe(&probe, st, st->guest_ready && read, now))
+		return;
 	tx = store_begin(s, true, &e);
 	if (!tx)
 		goto out;
@@ -222,11 +221,21 @@ reap(struct store *s, const struct instance *v, size_t n, time_t now)
 	}
 }
 
-static bool
+/* The slot of port in the plugged set, or -1. */
+static int
 plugged(const struct agents *ag, int port)
 {
 	for (size_t k = 0; k < ag->nplugged; k++)
-		if (ag->plugged[k] == port)
+		if (ag->plugged[k].port == port)
+			return (int)k;
+	return -1;
+}
+
+static bool
+unplugged(const struct agents *ag, int port)
+{
+	for (size_t k = 0; k < ag->nunplugged; k++)
+		if (ag->unplugged[k] == port)
 			return true;
 	return false;
 }
@@ -249,21 +258,28 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 	struct host_instance *w)
 {
 	struct err e = { "", "" };
+	int slot = plugged(ag, i->port_no);
 
 	if (!ag->fabric || !vpc)
 		return;
 	if (w->want == HOST_WANT_GONE) {
-		if (strcmp(i->state, "terminated") == 0 &&
-		    plugged(ag, i->port_no)) {
-			if (fabric_unplug(ag->fabric, h, vpc, i, &e) < 0)
-				log_msg(LOG_WARN, "unplug failed",
-					"instance=%s error=\"%s\"", i->id,
-					e.message);
-			for (size_t k = 0; k < ag->nplugged; k++)
-				if (ag->plugged[k] == i->port_no)
-					ag->plugged[k] =
-						ag->plugged[--ag->nplugged];
-		}
+		/* Once per run, plugged by it or not: a restarted ec2d must
+		 * still remove the port of an instance terminated meanwhile. */
+		if (strcmp(i->state, "terminated") != 0 ||
+		    unplugged(ag, i->port_no))
+			return;
+		if (fabric_unplug(ag->fabric, h, vpc, i, &e) < 0)
+			log_msg(LOG_WARN, "unplug failed",
+				"instance=%s error=\"%s\"", i->id, e.message);
+		if (slot >= 0)
+			ag->plugged[slot] = ag->plugged[--ag->nplugged];
+		if (ag->nunplugged < PLUGGED_MAX)
+			ag->unplugged[ag->nunplugged++] = i->port_no;
+		return;
+	}
+	if (slot >= 0) {	/* plugged by this run: nothing to fork */
+		snprintf(w->tap, sizeof(w->tap), "%s", ag->plugged[slot].tap);
+		snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
 		return;
 	}
 	if (fabric_plug(ag->fabric, h, vpc, i, w->tap, &e) < 0) {
@@ -273,20 +289,20 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 		return;
 	}
 	snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
-	if (!plugged(ag, i->port_no) && ag->nplugged < PLUGGED_MAX)
-		ag->plugged[ag->nplugged++] = i->port_no;
+	if (ag->nplugged < PLUGGED_MAX) {
+		ag->plugged[ag->nplugged].port = i->port_no;
+		snprintf(ag->plugged[ag->nplugged].tap,
+			 sizeof(ag->plugged[0].tap), "%s", w->tap);
+		ag->nplugged++;
+	}
 }
 
 /* What the metadata service tells instance i about itself. */
 static void
-metadata_fill(const struct config *cfg, struct store_tx *tx,
-	      const struct instance *i, const struct subnet_row *subnets,
+metadata_fill(const struct config *cfg, const struct instance *i, const struct subnet_row *subnets,
 	      size_t nsub, const struct vpc_row *vpcs, size_t nvpc,
 	      struct imds_metadata *md)
 {
-	struct keypair k = { 0 };
-	struct err e = { "", "" };
-
 	memset(md, 0, sizeof(*md));
 	snprintf(md->instance_id, sizeof(md->instance_id), "%s", i->id);
 	snprintf(md->image_id, sizeof(md->image_id), "%s", i->image_id);
@@ -332,13 +348,12 @@ metadata_fill(const struct config *cfg, struct store_tx *tx,
 		if (strcmp(vpcs[k2].id, i->vpc_id) == 0)
 			snprintf(md->vpc_cidr, sizeof(md->vpc_cidr), "%s",
 				 vpcs[k2].cidr);
-	if (i->key_name[0] &&
-	    store_keypair_get(tx, i->key_name, NULL, &k, &e) == 0) {
-		snprintf(md->key_name, sizeof(md->key_name), "%s", k.name);
+	/* The key given at launch, even if the key pair changed since. */
+	if (i->key_name[0] && i->public_key && i->public_key[0]) {
+		snprintf(md->key_name, sizeof(md->key_name), "%s", i->key_name);
 		snprintf(md->openssh_key, sizeof(md->openssh_key), "%s",
-			 k.public_key);
+			 i->public_key);
 	}
-	keypair_clear(&k);
 	if (i->user_data && i->user_data[0]) {
 		size_t len;
 		unsigned char *raw = b64_decode(i->user_data,
@@ -379,9 +394,11 @@ publish(const struct config *cfg, struct agents *ag, struct store *s,
 	if (md && vpc_of && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0 &&
 	    store_vpc_list(tx, &vpcs, &nvpc, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			if (want_of(v[i].state) != HOST_WANT_RUNNING)
+			/* HttpEndpoint disabled: IMDS does not know it. */
+			if (want_of(v[i].state) != HOST_WANT_RUNNING ||
+			    strcmp(v[i].http_endpoint, "disabled") == 0)
 				continue;
-			metadata_fill(cfg, tx, &v[i], sub, nsub, vpcs, nvpc,
+			metadata_fill(cfg, &v[i], sub, nsub, vpcs, nvpc,
 				      &md[k]);
 			vpc_of[k++] = (unsigned)vpc_no(vpcs, nvpc, v[i].vpc_id);
 		}
@@ -399,10 +416,9 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		    struct agents *ag)
 {
 	struct instance *v = NULL;
-	struct image *im = NULL;
 	struct err e = { "", "" };
 	struct store_tx *tx = store_begin(s, false, &e);
-	size_t n = 0, nim = 0;
+	size_t n = 0;
 	time_t now = time(NULL);
 
 	struct vpc_row *vpcs = NULL;
@@ -411,11 +427,9 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	if (!tx)
 		return;
 	if (store_instance_list(tx, &v, &n, &e) < 0 ||
-	    store_image_list(tx, &im, &nim, &e) < 0 ||
 	    store_vpc_list(tx, &vpcs, &nvpc, &e) < 0) {
 		store_rollback(tx);
 		instances_free(v, n);
-		free(im);
 		free(vpcs);
 		return;
 	}
@@ -440,9 +454,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			if (strcmp(v[i].state, "pending") == 0 &&
 			    ag->fabric)
 				fabric_forget(ag->fabric, v[i].id);
-			want_fill(cfg, &v[i],
-				  image_for(im, nim, v[i].image_id),
-				  &wants[nw]);
+			want_fill(cfg, &v[i], &wants[nw]);
 			network(ag, h, vpc_no(vpcs, nvpc, v[i].vpc_id), &v[i],
 				&wants[nw]);
 			nw++;
@@ -471,6 +483,5 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	}
 	reap(s, v, n, now);
 	instances_free(v, n);
-	free(im);
 	free(vpcs);
 }

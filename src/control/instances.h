@@ -36,8 +36,13 @@ struct agents {
 	char ids[CONFIG_MAX_ZONES][HOST_ID_MAX];
 	size_t n;
 	struct fabric *fabric;		/* NULL: instances get no network */
-	int plugged[PLUGGED_MAX];	/* port numbers plugged this run */
+	struct {
+		int port;
+		char tap[16];
+	} plugged[PLUGGED_MAX];		/* ports plugged by this run */
 	size_t nplugged;
+	int unplugged[PLUGGED_MAX];	/* ports unplugged by this run */
+	size_t nunplugged;
 };
 
 void instances_reconcile(const struct config *cfg, struct store *s,

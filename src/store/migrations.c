@@ -40,7 +40,9 @@ const char *const store_migrations[] = {
 
 	/* 3: hosts, the default VPC's shape, instances. An instance row is
 	 * both its desired state (state, boot, force_stop) and what was last
-	 * observed (guest_ready, console); the reconciler moves it along. */
+	 * observed (guest_ready, console, ran); the reconciler moves it
+	 * along. Its boot files and key are copied in at launch: an
+	 * instance outlives its AMI and its key pair, as in EC2. */
 	"CREATE TABLE hosts ("
 	"  id TEXT PRIMARY KEY, zone TEXT NOT NULL, vcpus INTEGER NOT NULL,"
 	"  memory_mib INTEGER NOT NULL, gpus INTEGER NOT NULL,"
@@ -67,7 +69,10 @@ const char *const store_migrations[] = {
 	"  http_tokens TEXT NOT NULL, hop_limit INTEGER NOT NULL,"
 	"  http_endpoint TEXT NOT NULL, client_token TEXT NOT NULL,"
 	"  guest_ready INTEGER NOT NULL, console TEXT NOT NULL,"
-	"  port_no INTEGER NOT NULL);"
+	"  port_no INTEGER NOT NULL, kernel TEXT NOT NULL,"
+	"  initrd TEXT NOT NULL, base_disk TEXT NOT NULL,"
+	"  cmdline TEXT NOT NULL, root_gib INTEGER NOT NULL,"
+	"  public_key TEXT NOT NULL, ran INTEGER NOT NULL);"
 	"CREATE INDEX instances_subnet_ip ON instances(subnet_id, private_ip);",
 };
 

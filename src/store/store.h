@@ -226,6 +226,14 @@ struct instance {
 	bool guest_ready;	/* the guest has read its metadata */
 	char *console;		/* the console's tail, base64 */
 	int port_no;		/* its network port's number, unique */
+	/* Copied from its image and key pair at launch. */
+	char kernel[1024];
+	char initrd[1024];
+	char base_disk[1024];
+	char cmdline[512];
+	int root_gib;
+	char *public_key;	/* OpenSSH line; "" when none */
+	bool ran;		/* it has reached running at least once */
 };
 void instance_clear(struct instance *i);
 void instances_free(struct instance *v, size_t n);

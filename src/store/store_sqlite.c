@@ -1031,13 +1031,15 @@ store_subnet_list(struct store_tx *tx, struct subnet_row **ret,
 	"launch_time, state_time, boot, force_stop, user_data, "         \
 	"no_terminate, no_stop, shutdown_behavior, http_tokens, "        \
 	"hop_limit, http_endpoint, client_token, guest_ready, console, "  \
-	"port_no"
+	"port_no, kernel, initrd, base_disk, cmdline, root_gib, "         \
+	"public_key, ran"
 
 void
 instance_clear(struct instance *i)
 {
 	free(i->user_data);
 	free(i->console);
+	free(i->public_key);
 	memset(i, 0, sizeof(*i));
 }
 
@@ -1086,6 +1088,13 @@ instance_fill(sqlite3_stmt *st, void *row)
 	i->guest_ready = sqlite3_column_int(st, 29) != 0;
 	i->console = col_dup(st, 30);
 	i->port_no = sqlite3_column_int(st, 31);
+	col_copy(st, 32, i->kernel, sizeof(i->kernel));
+	col_copy(st, 33, i->initrd, sizeof(i->initrd));
+	col_copy(st, 34, i->base_disk, sizeof(i->base_disk));
+	col_copy(st, 35, i->cmdline, sizeof(i->cmdline));
+	i->root_gib = sqlite3_column_int(st, 36);
+	i->public_key = col_dup(st, 37);
+	i->ran = sqlite3_column_int(st, 38) != 0;
 }
 
 static void
@@ -1095,9 +1104,12 @@ instance_rows_free(void *rows, size_t n)
 }
 
 /* The instance's fields as text, in INSTANCE_COLUMNS order. */
+#define INSTANCE_NCOLS 39
+
 struct instance_text {
 	char index[16], launch[32], since[32], boot[16], hop[16], port[16];
-	const char *v[32];
+	char gib[16];
+	const char *v[INSTANCE_NCOLS];
 };
 
 static void
@@ -1110,7 +1122,8 @@ instance_text(const struct instance *i, struct instance_text *t)
 	snprintf(t->boot, sizeof(t->boot), "%d", i->boot);
 	snprintf(t->hop, sizeof(t->hop), "%d", i->hop_limit);
 	snprintf(t->port, sizeof(t->port), "%d", i->port_no);
-	const char *v[32] = {
+	snprintf(t->gib, sizeof(t->gib), "%d", i->root_gib);
+	const char *v[INSTANCE_NCOLS] = {
 		i->id, i->reservation_id, t->index, i->owner, i->image_id,
 		i->type, i->key_name, i->zone, i->host_id, i->vpc_id,
 		i->subnet_id, i->private_ip, i->mac, i->state, i->reason_code,
@@ -1120,7 +1133,8 @@ instance_text(const struct instance *i, struct instance_text *t)
 		i->no_stop ? "1" : "0", i->shutdown_behavior, i->http_tokens,
 		t->hop, i->http_endpoint, i->client_token,
 		i->guest_ready ? "1" : "0", i->console ? i->console : "",
-		t->port,
+		t->port, i->kernel, i->initrd, i->base_disk, i->cmdline, t->gib,
+		i->public_key ? i->public_key : "", i->ran ? "1" : "0",
 	};
 	memcpy(t->v, v, sizeof(v));
 }
@@ -1136,8 +1150,9 @@ store_instance_insert(struct store_tx *tx, const struct instance *i,
 		      stmt(tx,
 			   "INSERT INTO instances(" INSTANCE_COLUMNS ") VALUES "
 			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			   32, t.v, e),
+			   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			   "?, ?, ?, ?, ?, ?, ?)",
+			   INSTANCE_NCOLS, t.v, e),
 		      e) < 0)
 		return -1;
 	return store_resource_add(tx, i->id, "instance", e);
@@ -1148,12 +1163,12 @@ store_instance_update(struct store_tx *tx, const struct instance *i,
 		      struct err *e)
 {
 	struct instance_text t;
-	const char *args[32];
+	const char *args[INSTANCE_NCOLS];
 
 	instance_text(i, &t);
 	/* Every column but id, then id for the WHERE. */
-	memcpy(args, t.v + 1, 31 * sizeof(*args));
-	args[31] = i->id;
+	memcpy(args, t.v + 1, (INSTANCE_NCOLS - 1) * sizeof(*args));
+	args[INSTANCE_NCOLS - 1] = i->id;
 	return exec_done(tx,
 			 stmt(tx,
 			      "UPDATE instances SET reservation_id=?, "
@@ -1166,8 +1181,10 @@ store_instance_update(struct store_tx *tx, const struct instance *i,
 			      "user_data=?, no_terminate=?, no_stop=?, "
 			      "shutdown_behavior=?, http_tokens=?, "
 			      "hop_limit=?, http_endpoint=?, client_token=?, "
-			      "guest_ready=?, console=?, port_no=? WHERE id=?",
-			      32, args, e),
+			      "guest_ready=?, console=?, port_no=?, kernel=?, "
+			      "initrd=?, base_disk=?, cmdline=?, root_gib=?, "
+			      "public_key=?, ran=? WHERE id=?",
+			      INSTANCE_NCOLS, args, e),
 			 e);
 }
 

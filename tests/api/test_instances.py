@@ -352,3 +352,34 @@ def test_user_data_metadata_and_ssh(cloud, c, tmp_path):
     c.terminate_instances(InstanceIds=ids)
     for iid in ids:
         wait_for(c, iid, "terminated")
+
+
+def test_instance_outlives_its_image(cloud, c):
+    """An instance keeps running, stopping and starting after its AMI is
+    deregistered: its boot files were fixed at launch, as in EC2."""
+    src = os.path.join(IMAGES, "default", "image.json")
+    copy = os.path.join(IMAGES, "default", "copy-for-test.json")
+    with open(src) as f:
+        manifest = f.read().replace('"ec2d-debian-12-minimal"',
+                                    '"ec2d-test-copy"')
+    with open(copy, "w") as f:
+        f.write(manifest)
+    try:
+        ami = c.register_image(Name="ec2d-test-copy",
+                               ImageLocation=copy)["ImageId"]
+        deadline = time.monotonic() + 30
+        while c.describe_images(ImageIds=[ami])["Images"][0]["State"] != \
+                "available":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        iid = run(c, ami)["Instances"][0]["InstanceId"]
+        wait_for(c, iid, "running")
+        c.deregister_image(ImageId=ami)
+        c.stop_instances(InstanceIds=[iid])
+        wait_for(c, iid, "stopped")
+        c.start_instances(InstanceIds=[iid])
+        wait_for(c, iid, "running")
+        c.terminate_instances(InstanceIds=[iid])
+        wait_for(c, iid, "terminated")
+    finally:
+        os.unlink(copy)

@@ -206,3 +206,10 @@ def test_other_region_and_zones(euw2):
     with pytest.raises(ClientError) as e:
         euw2.client().describe_regions()
     assert error_code(e) == "SignatureDoesNotMatch"
+
+
+def test_default_vpc_attribute_names_the_default_vpc(ec2):
+    attrs = ec2.describe_account_attributes(
+        AttributeNames=["default-vpc"])["AccountAttributes"]
+    value = attrs[0]["AttributeValues"][0]["AttributeValue"]
+    assert value.startswith("vpc-") and len(value) == 21, value

@@ -536,7 +536,8 @@ run_args_parse(const struct param *req, struct run_args *a, struct err *e)
 static int
 run_refs_check(struct action_ctx *c, const struct run_args *a,
 	       const struct fleet *f, const struct subnet_row **ret_subnet,
-	       const char **ret_zone, struct err *e)
+	       const char **ret_zone, struct image *ret_image,
+	       char **ret_public_key, struct err *e)
 {
 	struct image im;
 	struct keypair k = { 0 };
@@ -562,8 +563,13 @@ run_refs_check(struct action_ctx *c, const struct run_args *a,
 		return err_set(e, "InvalidAMIID.Unavailable",
 			       "The image id '[%s]' is not available (%s).",
 			       im.id, im.state);
+	*ret_image = im;
 	if (a->key_name) {
 		rc = store_keypair_get(c->tx, a->key_name, NULL, &k, e);
+		if (rc == 0) {
+			*ret_public_key = k.public_key;
+			k.public_key = NULL;
+		}
 		keypair_clear(&k);
 		if (rc < 0)
 			return -1;
@@ -622,12 +628,14 @@ ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
 	const struct itype *t;
 	const char *zone = NULL;
 	struct instance *made = NULL;
+	struct image im;
+	char *public_key = NULL;
 	char reservation[ID_MAX];
 	long long n = 0;
 	int rc = -1;
 
 	if (fleet_load(c->tx, &f, e) < 0 || run_args_parse(c->req, &a, e) < 0 ||
-	    run_refs_check(c, &a, &f, &subnet, &zone, e) < 0)
+	    run_refs_check(c, &a, &f, &subnet, &zone, &im, &public_key, e) < 0)
 		goto out;
 	t = itype_find(a.type);
 	if (!zone)
@@ -693,6 +701,12 @@ ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
 				 ? param_value(c->req, "ClientToken")
 				 : "");
 		i->console = (char *)"";
+		snprintf(i->kernel, sizeof(i->kernel), "%s", im.kernel);
+		snprintf(i->initrd, sizeof(i->initrd), "%s", im.initrd);
+		snprintf(i->base_disk, sizeof(i->base_disk), "%s", im.root);
+		snprintf(i->cmdline, sizeof(i->cmdline), "%s", im.cmdline);
+		i->root_gib = im.root_size_gib;
+		i->public_key = public_key ? public_key : (char *)"";
 		if (store_instance_insert(c->tx, i, e) < 0 ||
 		    tags_put(c->tx, i->id, &a.tags, e) < 0)
 			goto out;
@@ -734,8 +748,9 @@ ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
 	out_list_end(o);
 	rc = 0;
 out:
-	/* made[] borrows user_data and console from the request. */
+	/* made[] borrows user_data, console and public_key. */
 	free(made);
+	free(public_key);
 	free(a.tags.v);
 	fleet_free(&f);
 	return rc;

@@ -108,7 +108,7 @@ page_parse(const struct param *req, const char *scope, long long min,
 	memset(p, 0, sizeof(*p));
 	p->scope = scope;
 	if (param_str(req, "MaxResults", false, 0, &ms, e) < 0 ||
-	    param_str(req, "NextToken", false, 1024, &token, e) < 0)
+	    param_str(req, "NextToken", false, 2 * PAGE_KEY_MAX, &token, e) < 0)
 		return -1;
 	if (ms && parse_ll(ms, min, max, &p->max) < 0)
 		return err_set(e, "InvalidParameterValue",

@@ -18,7 +18,7 @@
 #include "common/out.h"
 #include "common/params.h"
 
-#define PAGE_KEY_MAX 512
+#define PAGE_KEY_MAX 1024	/* a resource id and a 128-character key */
 
 struct page {
 	const char *scope;	/* the listing: "DescribeTags" */

@@ -7,6 +7,7 @@
  */
 #include "ec2.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,7 +228,7 @@ static const struct {
 	{ "supported-platforms", { "VPC" } },
 	{ "vpc-max-security-groups-per-interface", { "5" } },
 	{ "max-elastic-ips", { "5" } },
-	{ "max-instances", { "20" } },
+	{ "max-instances", { "100" } },	/* RunInstances' own limit */
 	{ "vpc-max-elastic-ips", { "5" } },
 	{ "default-vpc", { "none" } },
 };
@@ -239,6 +240,7 @@ ec2_describe_account_attributes(struct action_ctx *c, struct out *o,
 				struct err *e)
 {
 	struct strlist want;
+	char default_vpc[32] = "none";
 	int rc = -1;
 
 	strlist_init(&want);
@@ -257,8 +259,24 @@ ec2_describe_account_attributes(struct action_ctx *c, struct out *o,
 			goto out;
 		}
 	}
+	/* The default VPC is the store's; the rest are fixed quotas. */
+	{
+		struct vpc_row *vpcs = NULL;
+		size_t nv = 0;
+
+		if (store_vpc_list(c->tx, &vpcs, &nv, e) < 0)
+			goto out;
+		for (size_t k = 0; k < nv; k++)
+			if (vpcs[k].is_default)
+				snprintf(default_vpc, sizeof(default_vpc), "%s",
+					 vpcs[k].id);
+		free(vpcs);
+	}
 	out_list(o, "accountAttributeSet");
 	for (size_t k = 0; k < NATTRS; k++) {
+		bool is_vpc = strcmp(account_attributes[k].name,
+				     "default-vpc") == 0;
+
 		if (want.n && !strlist_contains(&want, account_attributes[k].name))
 			continue;
 		out_item(o);
@@ -268,7 +286,8 @@ ec2_describe_account_attributes(struct action_ctx *c, struct out *o,
 		     v++) {
 			out_item(o);
 			out_str(o, "attributeValue",
-				account_attributes[k].values[v]);
+				is_vpc ? default_vpc
+				       : account_attributes[k].values[v]);
 			out_item_end(o);
 		}
 		out_list_end(o);
