@@ -383,3 +383,25 @@ def test_instance_outlives_its_image(cloud, c):
         wait_for(c, iid, "terminated")
     finally:
         os.unlink(copy)
+
+
+def test_start_checks_capacity_on_its_host(cloud, c):
+    """Changing a stopped instance to a GPU type its host cannot run makes
+    StartInstances fail with InsufficientInstanceCapacity; it stays
+    stopped and starts again with a type that fits."""
+    iid = run(c, cloud.ami)["Instances"][0]["InstanceId"]
+    wait_for(c, iid, "running")
+    c.stop_instances(InstanceIds=[iid])
+    wait_for(c, iid, "stopped")
+    c.modify_instance_attribute(InstanceId=iid,
+                                InstanceType={"Value": "p4d.24xlarge"})
+    with pytest.raises(ClientError) as e:
+        c.start_instances(InstanceIds=[iid])
+    assert error_code(e) == "InsufficientInstanceCapacity"
+    assert wait_for(c, iid, "stopped")["InstanceType"] == "p4d.24xlarge"
+    c.modify_instance_attribute(InstanceId=iid,
+                                InstanceType={"Value": "t3.micro"})
+    c.start_instances(InstanceIds=[iid])
+    wait_for(c, iid, "running")
+    c.terminate_instances(InstanceIds=[iid])
+    wait_for(c, iid, "terminated")

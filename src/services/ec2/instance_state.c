@@ -80,6 +80,9 @@ struct state_action {
 	/* Move i along (nothing for one already there). */
 	void (*apply)(struct instance *i, bool force, time_t now);
 	const char *list;	/* the reply's list: "instancesSet" */
+	/* Optional: admit the whole set after the checks (capacity). */
+	int (*admit)(struct action_ctx *c, const struct instance *v,
+		     size_t n, struct err *e);
 };
 
 static int
@@ -96,6 +99,8 @@ state_action_run(struct action_ctx *c, struct out *o, struct err *e,
 	for (size_t i = 0; i < n; i++)
 		if (sa->check(&v[i], e) < 0)
 			goto out;
+	if (sa->admit && sa->admit(c, v, n, e) < 0)
+		goto out;
 	before = calloc(n, sizeof(*before));
 	if (!before) {
 		err_set(e, "InternalError", "Out of memory.");
@@ -156,8 +161,9 @@ stop_apply(struct instance *i, bool force, time_t now)
 int
 ec2_stop_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
-	static const struct state_action stop = { stop_check, stop_apply,
-						  "instancesSet" };
+	static const struct state_action stop = {
+		.check = stop_check, .apply = stop_apply, .list = "instancesSet",
+	};
 	bool force = false, hibernate = false;
 
 	if (param_bool(c->req, "Force", &force, e) < 0 ||
@@ -192,11 +198,20 @@ start_apply(struct instance *i, bool force, time_t now)
 	i->launch_time = now;
 }
 
+static int
+start_admit(struct action_ctx *c, const struct instance *v, size_t n,
+	    struct err *e)
+{
+	return instances_fit_hosts(c->tx, v, n, e);
+}
+
 int
 ec2_start_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
-	static const struct state_action start = { start_check, start_apply,
-						   "instancesSet" };
+	static const struct state_action start = {
+		.check = start_check, .apply = start_apply,
+		.list = "instancesSet", .admit = start_admit,
+	};
 
 	return state_action_run(c, o, e, &start, false);
 }
@@ -226,7 +241,8 @@ int
 ec2_terminate_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	static const struct state_action terminate = {
-		terminate_check, terminate_apply, "instancesSet"
+		.check = terminate_check, .apply = terminate_apply,
+		.list = "instancesSet",
 	};
 
 	return state_action_run(c, o, e, &terminate, false);

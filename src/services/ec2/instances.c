@@ -315,6 +315,50 @@ fleet_place(struct fleet *f, const char *zone, const struct itype *t)
 	return -1;
 }
 
+int
+instances_fit_hosts(struct store_tx *tx, const struct instance *v, size_t n,
+		    struct err *e)
+{
+	struct fleet f;
+	int rc = -1;
+
+	if (fleet_load(tx, &f, e) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct itype *t = itype_find(v[i].type);
+		bool fits = false;
+
+		if (strcmp(v[i].state, "stopped") != 0 || !t)
+			continue;
+		for (size_t h = 0; h < f.nhosts && !fits; h++) {
+			const struct host_row *hr = &f.hosts[h];
+
+			if (strcmp(hr->id, v[i].host_id) != 0 ||
+			    strcmp(hr->state, "available") != 0 ||
+			    f.used_vcpus[h] + (int)t->vcpus > hr->vcpus ||
+			    f.used_mib[h] + (long long)t->memory_mib >
+				    (long long)hr->memory_mib ||
+			    f.used_gpus[h] + (int)t->gpus > hr->gpus)
+				continue;
+			f.used_vcpus[h] += (int)t->vcpus;
+			f.used_mib[h] += (int)t->memory_mib;
+			f.used_gpus[h] += (int)t->gpus;
+			fits = true;
+		}
+		if (!fits) {
+			err_set(e, "InsufficientInstanceCapacity",
+				"We currently do not have sufficient %s "
+				"capacity in the Availability Zone you "
+				"requested (%s).", v[i].type, v[i].zone);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	fleet_free(&f);
+	return rc;
+}
+
 /* The zone with the fewest live instances: spread by default, as EC2. */
 static const char *
 fleet_quiet_zone(const struct fleet *f, const struct config *cfg)

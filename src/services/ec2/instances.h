@@ -29,6 +29,14 @@ int instances_load(struct store_tx *tx, const struct strlist *ids,
 void instance_state_change_write(struct out *o, const char *id,
 				 const char *before, const char *after);
 
+/*
+ * Do the stopped ones among v (with their types as they are now) fit on
+ * their own hosts, where their root disks live, counted together?
+ * InsufficientInstanceCapacity when one does not.
+ */
+int instances_fit_hosts(struct store_tx *tx, const struct instance *v,
+			size_t n, struct err *e);
+
 /* The private DNS name: ip-172-31-5-10.ec2.internal. */
 void instance_dns_name(const char *region, const char *ip, char *out,
 		       size_t size);
