@@ -6,17 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "common/hex.h"
 
 char *
 query_unescape(const char *src, size_t len, size_t *ret_len)
@@ -36,8 +26,8 @@ query_unescape(const char *src, size_t len, size_t *ret_len)
 				free(out);
 				return NULL;
 			}
-			hi = hexval(src[i + 1]);
-			lo = hexval(src[i + 2]);
+			hi = hex_digit(src[i + 1]);
+			lo = hex_digit(src[i + 2]);
 			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/hex.h"
 #include "common/buf.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -186,18 +187,6 @@ header_value(const struct sigv4_request *r, const char *name,
 	ret->n = n;
 	*ret = span_trim(*ret);
 	return 0;
-}
-
-static int
-hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int

@@ -15,6 +15,7 @@
  * is an emulated port write.
  */
 #include "agent/compute/qemu_argv.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -109,18 +110,6 @@ is_lower_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* EC2's shapes: i-12345678 (old) and i-0123456789abcdef0. */
 static int
 check_instance_id(const char *id, struct err *e)
@@ -151,13 +140,13 @@ check_mac(const char *mac, size_t idx, struct err *e)
 		if (i % 3 == 2) {
 			if (mac[i] != ':')
 				goto bad;
-		} else if (hexval(mac[i]) < 0) {
+		} else if (hex_digit(mac[i]) < 0) {
 			goto bad;
-		} else if (hexval(mac[i]) != 0) {
+		} else if (hex_digit(mac[i]) != 0) {
 			nonzero = 1;
 		}
 	}
-	first = hexval(mac[0]) * 16 + hexval(mac[1]);
+	first = hex_digit(mac[0]) * 16 + hex_digit(mac[1]);
 	if ((first & 1) || !nonzero)
 		goto bad;
 	return 0;
