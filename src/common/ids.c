@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 
 void
@@ -74,4 +75,20 @@ id_random_text(char *out, size_t len, int secret)
 		out[i] = set[r % setlen];
 	}
 	out[len] = '\0';
+}
+
+void
+id_dns_name(const char *region, const char *ip, char *out, size_t size)
+{
+	char dashed[16];
+
+	snprintf(dashed, sizeof(dashed), "%s", ip);
+	for (char *p = dashed; *p; p++)
+		if (*p == '.')
+			*p = '-';
+	if (strcmp(region, "us-east-1") == 0)
+		snprintf(out, size, "ip-%s.ec2.internal", dashed);
+	else
+		snprintf(out, size, "ip-%s.%.40s.compute.internal", dashed,
+			 region);
 }

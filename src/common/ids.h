@@ -17,4 +17,11 @@ void id_random(void *p, size_t n);
 /* Random characters from [A-Za-z0-9] (plus "/+" when secret). */
 void id_random_text(char *out, size_t len, int secret);
 
+/*
+ * An instance's private DNS name as EC2 spells it for its region:
+ * ip-172-31-5-10.ec2.internal (us-east-1), else
+ * ip-172-31-5-10.REGION.compute.internal.
+ */
+void id_dns_name(const char *region, const char *ip, char *out, size_t size);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/b64.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
 #include "services/ec2/itypes.h"
@@ -317,21 +318,8 @@ metadata_fill(const struct config *cfg, const struct instance *i, const struct s
 		if (strcmp(cfg->zones[z].name, i->zone) == 0)
 			snprintf(md->zone_id, sizeof(md->zone_id), "%s",
 				 cfg->zones[z].id);
-	{
-		char dashed[16];
-
-		snprintf(dashed, sizeof(dashed), "%s", i->private_ip);
-		for (char *p = dashed; *p; p++)
-			if (*p == '.')
-				*p = '-';
-		if (strcmp(cfg->region, "us-east-1") == 0)
-			snprintf(md->hostname, sizeof(md->hostname),
-				 "ip-%s.ec2.internal", dashed);
-		else
-			snprintf(md->hostname, sizeof(md->hostname),
-				 "ip-%s.%s.compute.internal", dashed,
-				 cfg->region);
-	}
+	id_dns_name(cfg->region, i->private_ip, md->hostname,
+		    sizeof(md->hostname));
 	snprintf(md->local_hostname, sizeof(md->local_hostname), "%s",
 		 md->hostname);
 	snprintf(md->local_ipv4, sizeof(md->local_ipv4), "%s", i->private_ip);
@@ -376,23 +364,22 @@ metadata_fill(const struct config *cfg, const struct instance *i, const struct s
 /* Republish the metadata of every instance that may run. */
 static void
 publish(const struct config *cfg, struct agents *ag, struct store *s,
-	const struct instance *v, size_t n)
+	const struct instance *v, size_t n, const struct vpc_row *vpcs,
+	size_t nvpc)
 {
 	struct imds_metadata *md;
 	struct subnet_row *sub = NULL;
-	struct vpc_row *vpcs = NULL;
 	struct err e = { "", "" };
 	struct store_tx *tx;
 	unsigned *vpc_of;
-	size_t nsub = 0, nvpc = 0, k = 0;
+	size_t nsub = 0, k = 0;
 
 	if (!ag->fabric)
 		return;
 	md = calloc(n + 1, sizeof(*md));
 	vpc_of = calloc(n + 1, sizeof(*vpc_of));
 	tx = store_begin(s, false, &e);
-	if (md && vpc_of && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0 &&
-	    store_vpc_list(tx, &vpcs, &nvpc, &e) == 0) {
+	if (md && vpc_of && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			/* HttpEndpoint disabled: IMDS does not know it. */
 			if (want_of(v[i].state) != HOST_WANT_RUNNING ||
@@ -406,7 +393,6 @@ publish(const struct config *cfg, struct agents *ag, struct store *s,
 	}
 	store_rollback(tx);
 	free(sub);
-	free(vpcs);
 	free(md);
 	free(vpc_of);
 }
@@ -434,7 +420,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		return;
 	}
 	store_rollback(tx);
-	publish(cfg, ag, s, v, n);
+	publish(cfg, ag, s, v, n, vpcs, nvpc);
 	for (size_t h = 0; h < ag->n; h++) {
 		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
 		struct host_instance_status *obs = calloc(n + 16, sizeof(*obs));

@@ -445,16 +445,29 @@ add_channel(struct strlist *a, const struct qemu_spec *s)
 	    "virtserialport,bus=vser0.0,chardev=chan0,name=" QEMU_CHANNEL_NAME);
 }
 
+/* Give the built argv to the caller, or free it when a step ran out of
+ * memory. */
+static int
+argv_hand_over(struct strlist *a, struct strlist *ret_argv, struct err *e)
+{
+	if (a->failed) {
+		strlist_free(a);
+		return err_set(e, "InternalError", "qemu argv: out of memory");
+	}
+	strlist_free(ret_argv);
+	*ret_argv = *a;
+	return 0;
+}
+
 int
 qemu_argv_build(const struct qemu_spec *spec, struct strlist *ret_argv,
 		struct err *e)
 {
 	struct strlist a;
-	int rc = -1;
 
-	strlist_init(&a);
 	if (check_spec(spec, e))
-		goto out;
+		return -1;
+	strlist_init(&a);
 
 	add_identity(&a, spec->qemu_binary, spec->instance_id);
 	add_machine(&a, spec);
@@ -465,17 +478,7 @@ qemu_argv_build(const struct qemu_spec *spec, struct strlist *ret_argv,
 	add_root_ports(&a, spec);
 	add_channel(&a, spec);
 
-	if (a.failed) {
-		err_set(e, "InternalError", "qemu argv: out of memory");
-		goto out;
-	}
-	strlist_free(ret_argv);
-	*ret_argv = a;
-	strlist_init(&a);
-	rc = 0;
-out:
-	strlist_free(&a);
-	return rc;
+	return argv_hand_over(&a, ret_argv, e);
 }
 
 int
@@ -495,35 +498,24 @@ qemu_argv_build_probe(const struct qemu_probe_spec *probe,
 	    .cmdline = "panic=-1",
 	};
 	struct strlist a;
-	int rc = -1;
 
-	strlist_init(&a);
 	if (check_path("qemu_binary", s.qemu_binary, QEMU_PATH_MAX, e) ||
 	    check_platform(s.machine, s.accel, s.tsc_khz, e) ||
 	    check_path("kernel", s.kernel, QEMU_PATH_MAX, e) ||
 	    check_path("initrd", s.initrd, QEMU_PATH_MAX, e) ||
 	    check_path("console_log", probe->console_log, QEMU_PATH_MAX, e))
-		goto out;
+		return -1;
 	if (s.memory_mib < QEMU_MEMORY_MIB_MIN ||
-	    s.memory_mib > QEMU_MEMORY_MIB_MAX) {
-		err_set(e, INVALID, "qemu spec: memory_mib %u not in %u..%u",
-			s.memory_mib, QEMU_MEMORY_MIB_MIN, QEMU_MEMORY_MIB_MAX);
-		goto out;
-	}
+	    s.memory_mib > QEMU_MEMORY_MIB_MAX)
+		return err_set(e, INVALID,
+			       "qemu spec: memory_mib %u not in %u..%u",
+			       s.memory_mib, QEMU_MEMORY_MIB_MIN,
+			       QEMU_MEMORY_MIB_MAX);
+	strlist_init(&a);
 	add_identity(&a, s.qemu_binary, "ec2d-accel-probe");
 	add_machine(&a, &s);
 	strlist_add(&a, "-no-reboot");
 	add_console(&a, probe->console_log);
 	add_boot(&a, &s);
-	if (a.failed) {
-		err_set(e, "InternalError", "qemu argv: out of memory");
-		goto out;
-	}
-	strlist_free(ret_argv);
-	*ret_argv = a;
-	strlist_init(&a);
-	rc = 0;
-out:
-	strlist_free(&a);
-	return rc;
+	return argv_hand_over(&a, ret_argv, e);
 }

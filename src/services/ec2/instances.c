@@ -124,21 +124,6 @@ instance_state_change_write(struct out *o, const char *id, const char *before,
 	out_item_end(o);
 }
 
-void
-instance_dns_name(const char *region, const char *ip, char *out, size_t size)
-{
-	char dashed[16];
-
-	snprintf(dashed, sizeof(dashed), "%s", ip);
-	for (char *p = dashed; *p; p++)
-		if (*p == '.')
-			*p = '-';
-	if (strcmp(region, "us-east-1") == 0)
-		snprintf(out, size, "ip-%s.ec2.internal", dashed);
-	else
-		snprintf(out, size, "ip-%s.%s.compute.internal", dashed, region);
-}
-
 /* Writing an instance. */
 
 static void
@@ -159,7 +144,7 @@ instance_write(struct out *o, const struct action_ctx *c,
 	char dns[96] = "";
 
 	if (live)
-		instance_dns_name(c->cfg->region, i->private_ip, dns,
+		id_dns_name(c->cfg->region, i->private_ip, dns,
 				  sizeof(dns));
 	out_str(o, "instanceId", i->id);
 	out_str(o, "imageId", i->image_id);
@@ -838,7 +823,7 @@ f_dns(const void *r, struct strlist *o)
 
 	if (strcmp(INST(r)->state, "terminated") == 0)
 		return;
-	instance_dns_name(((const struct instance_view *)r)->region,
+	id_dns_name(((const struct instance_view *)r)->region,
 			  INST(r)->private_ip, dns, sizeof(dns));
 	strlist_add(o, dns);
 }

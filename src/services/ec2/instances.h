@@ -37,8 +37,5 @@ void instance_state_change_write(struct out *o, const char *id,
 int instances_fit_hosts(struct store_tx *tx, const struct instance *v,
 			size_t n, struct err *e);
 
-/* The private DNS name: ip-172-31-5-10.ec2.internal. */
-void instance_dns_name(const char *region, const char *ip, char *out,
-		       size_t size);
 
 #endif
