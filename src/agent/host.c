@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/cgroup.h"
 #include "agent/instdir.h"
 #include "agent/launch.h"
 #include "agent/spawn.h"
@@ -51,6 +52,7 @@
 #include "common/log.h"
 
 #define RETRY_MS		1000 /* a failed removal */
+#define CGROUP_ROOT		"/sys/fs/cgroup"
 #define STOP_TIMEOUT_DEFAULT_MS 30000
 #define CLOSE_SLACK_MS		5000
 #define FOREVER			LLONG_MAX
@@ -85,6 +87,7 @@ struct inst {
 
 struct host {
 	struct host_config cfg;
+	struct cgroups *cg;
 	char inst_root[INSTDIR_PATH_MAX];
 	pthread_mutex_t mu;
 	pthread_cond_t round_done; /* the worker finished a round */
@@ -250,7 +253,7 @@ idle_work(const struct inst *in)
 static void
 inst_start(struct host *h, struct inst *in, const struct host_instance *w)
 {
-	struct launch_ctx l = {&h->cfg, in->id, in->dir};
+	struct launch_ctx l = {&h->cfg, in->id, in->dir, h->cg};
 	char reason[256];
 	long long console = 0;
 	pid_t pid;
@@ -285,6 +288,7 @@ inst_remove(struct host *h, struct inst *in, bool keep_root)
 	char reason[128];
 	int rc = instdir_remove(in->dir, keep_root);
 
+	cgroup_remove(h->cg, in->id);
 	if (rc == 0)
 		log_msg(LOG_INFO, "instance removed",
 			"instance=%s keep_root=%d", in->id, (int)keep_root);
@@ -374,6 +378,7 @@ inst_ended(struct host *h, struct inst *in)
 	bool root;
 
 	instdir_remove_store(in->dir); /* EC2: instance store lost on stop */
+	cgroup_remove(h->cg, in->id);  /* QEMU is reaped: it is empty */
 	root = instdir_exists(in->dir, INSTDIR_ROOT);
 	if (in->vm.end == VM_END_FAILED)
 		s = HOST_FAILED;
@@ -643,6 +648,7 @@ host_free(struct host *h)
 	free(h->v);
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
+	cgroup_close(h->cg);
 	pthread_cond_destroy(&h->round_done);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
@@ -675,6 +681,9 @@ host_init(struct host *h, const struct host_config *cfg, struct err *e)
 	if (h->wake_fd < 0)
 		return err_set(e, "InternalError", "host: eventfd: %s",
 			       strerror(errno));
+	h->cg = cgroup_open(CGROUP_ROOT, cfg->cgroup);
+	if (!h->cg)
+		return err_set(e, "InternalError", "host: out of memory");
 	if (adopt_all(h) < 0)
 		return err_set(e, "InternalError", "host: cannot read %s: %s",
 			       h->inst_root, strerror(errno));
@@ -770,6 +779,8 @@ host_close(struct host *h, bool stop_guests)
 			in->id);
 		vm_kill(&in->vm);
 	}
+	if (stop_guests) /* no QEMU is left in them */
+		cgroup_destroy(h->cg);
 	host_free(h);
 }
 

@@ -47,6 +47,8 @@ struct host_config {
 	unsigned tb_size_mib;		/* TCG translation cache */
 	/* The network namespace QEMU runs in ("" = the caller's). */
 	char netns[64];
+	/* The cgroup folder of this host's QEMUs (cgroup.h); "": none. */
+	char cgroup[64];
 	/* QEMU runs as this user (0 = do not change). */
 	uid_t run_uid;
 	gid_t run_gid;
@@ -73,7 +75,7 @@ struct host_instance {
 	char base_disk[HOST_PATH_MAX];	/* the image's root disk */
 	unsigned root_gib;		/* the overlay's virtual size */
 	unsigned store_disks;		/* instance store */
-	unsigned store_gib;		/* each */
+	unsigned store_gb;		/* each, in GB (10^9 bytes), as AWS counts */
 	bool keep_root;		/* on GONE: keep root.qcow2 */
 	/* Network: filled by the network layer; "" means no interface. */
 	char tap[16];

@@ -189,7 +189,7 @@ instdir_remove_store(const char *dir)
 }
 
 int
-instdir_reset_store(const char *dir, unsigned n, unsigned gib, uid_t uid,
+instdir_reset_store(const char *dir, unsigned n, unsigned gb, uid_t uid,
 		    gid_t gid)
 {
 	char name[32], path[INSTDIR_PATH_MAX];
@@ -204,7 +204,7 @@ instdir_reset_store(const char *dir, unsigned n, unsigned gib, uid_t uid,
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd < 0)
 			return -errno;
-		if (ftruncate(fd, (off_t)gib << 30) < 0 ||
+		if (ftruncate(fd, (off_t)gb * 1000000000) < 0 ||
 		    (uid != 0 && fchown(fd, uid, gid) < 0))
 			rc = -errno;
 		close(fd);

@@ -54,7 +54,7 @@ int instdir_create_root(const char *dir, const char *qemu_img, const char *base,
 			size_t reason_size);
 
 /* Remove every store<N>.img, then create n empty sparse ones of gib GiB. */
-int instdir_reset_store(const char *dir, unsigned n, unsigned gib, uid_t uid,
+int instdir_reset_store(const char *dir, unsigned n, unsigned gb, uid_t uid,
 			gid_t gid);
 void instdir_remove_store(const char *dir);
 

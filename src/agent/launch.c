@@ -17,12 +17,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/cgroup.h"
 #include "agent/compute/qemu_argv.h"
 #include "agent/instdir.h"
+#include "agent/net/netns.h"
 #include "agent/spawn.h"
 #include "common/strlist.h"
 
 #define ROOT_PORTS   4		 /* hot-plug slots per guest (q35) */
+#define TAP_FD	     3		 /* the tap, open, in QEMU (spawn.h) */
 #define CONSOLE_MAX  (8LL << 20) /* trimmed before a start ... */
 #define CONSOLE_KEEP (1LL << 20) /* ... to its last MiB */
 
@@ -100,7 +103,7 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	   size_t reason_size)
 {
 	struct qemu_disk store[HOST_STORE_DISKS_MAX];
-	struct qemu_nic nic = {.tap = w->tap, .mac = w->mac};
+	struct qemu_nic nic = {.tap = w->tap, .fd = TAP_FD, .mac = w->mac};
 	struct qemu_spec spec = {
 	    .qemu_binary = l->cfg->qemu,
 	    .instance_id = l->id,
@@ -190,24 +193,60 @@ open_netns(const struct launch_ctx *l, int *ret_fd)
 	return *ret_fd < 0 ? -errno : 0;
 }
 
-/* Fork QEMU with argv; its stdout and stderr go to qemu.log. */
+/* The tap, opened as root in the host's namespace; -1 when none. */
 static int
-spawn_qemu(const struct launch_ctx *l, char **argv, pid_t *ret_pid,
-	   char *reason, size_t reason_size)
+open_tap(const struct launch_ctx *l, const struct host_instance *w,
+	 int *ret_fd, char *reason, size_t reason_size)
+{
+	*ret_fd = -1;
+	if (!w->tap[0])
+		return 0;
+	*ret_fd = netns_tap_open(l->cfg->netns, w->tap);
+	if (*ret_fd >= 0)
+		return 0;
+	snprintf(reason, reason_size, "tap %s: %s", w->tap,
+		 strerror(-*ret_fd));
+	return *ret_fd;
+}
+
+/*
+ * Fork QEMU with argv; its stdout and stderr go to qemu.log. The tap is
+ * opened here, as root, and handed over as TAP_FD (QEMU may run as a user
+ * who could not open /dev/net/tun); QEMU joins its cgroup before exec.
+ */
+static int
+spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
+	   char **argv, pid_t *ret_pid, char *reason, size_t reason_size)
 {
 	char log_path[INSTDIR_PATH_MAX];
+	int cg_fds[CGROUP_FDS_MAX];
 	struct spawn_opts o = {
 	    .argv = argv,
 	    .uid = l->cfg->run_uid,
 	    .gid = l->cfg->run_gid,
+	    .join_fds = cg_fds,
 	};
-	int log_fd = -1, rc;
+	int log_fd = -1, tap_fd = -1, rc;
+	unsigned long long mem =
+	    ((unsigned long long)w->memory_mib + QEMU_OVERHEAD_MIB) << 20;
 
 	rc = open_netns(l, &o.netns_fd);
 	if (rc) {
 		snprintf(reason, reason_size, "network namespace %s: %s",
 			 l->cfg->netns, strerror(-rc));
 		return rc;
+	}
+	rc = open_tap(l, w, &tap_fd, reason, reason_size);
+	if (rc)
+		goto out;
+	if (tap_fd >= 0) {
+		o.pass_fds = &tap_fd;
+		o.n_pass_fds = 1;
+	}
+	rc = cgroup_prepare(l->cg, l->id, w->vcpus, mem, cg_fds, &o.n_join_fds);
+	if (rc) {
+		snprintf(reason, reason_size, "cgroup: %s", strerror(-rc));
+		goto out;
 	}
 	if (instdir_file(log_path, sizeof(log_path), l->dir,
 			 INSTDIR_QEMU_LOG) == 0)
@@ -216,11 +255,18 @@ spawn_qemu(const struct launch_ctx *l, char **argv, pid_t *ret_pid,
 	o.stdout_fd = o.stderr_fd = log_fd;
 	instdir_remove_runtime(l->dir);
 	rc = spawn_start(&o, ret_pid);
-	if (rc)
+	if (rc) {
 		snprintf(reason, reason_size, "cannot run %.200s: %s",
 			 l->cfg->qemu, strerror(-rc));
+		cgroup_remove(l->cg, l->id);
+	}
+out:
+	for (size_t i = 0; i < o.n_join_fds; i++)
+		close(cg_fds[i]);
 	if (log_fd >= 0)
 		close(log_fd);
+	if (tap_fd >= 0)
+		close(tap_fd);
 	if (o.netns_fd >= 0)
 		close(o.netns_fd);
 	return rc;
@@ -259,7 +305,7 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	if (rc)
 		goto out;
 	rc =
-	    instdir_reset_store(l->dir, w->store_disks, w->store_gib, uid, gid);
+	    instdir_reset_store(l->dir, w->store_disks, w->store_gb, uid, gid);
 	if (rc == 0) {
 		instdir_console_trim(l->dir, CONSOLE_MAX, CONSOLE_KEEP);
 		rc = console_prepare(l, p->console);
@@ -279,7 +325,7 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = spawn_qemu(l, vec, ret_pid, reason, reason_size);
+	rc = spawn_qemu(l, w, vec, ret_pid, reason, reason_size);
 	if (rc)
 		goto out;
 	/* QEMU writes the same pid there once it has parsed its options;

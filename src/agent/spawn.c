@@ -56,6 +56,44 @@ child_move_fd(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
+/* A close-on-exec copy of fd at or above floor; -1 stays -1. */
+static int
+child_lift_fd(int fd, int floor)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, floor);
+}
+
+/*
+ * Every fd the child still needs, lifted above the passed fds' slots
+ * (3 .. 3+n-1) so that placing one cannot overwrite another, then placed:
+ * 0 1 2, then the passed fds. *err_pipe follows its fd.
+ */
+static int
+child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
+{
+	int floor = 3 + (int)o->n_pass_fds, lifted[SPAWN_PASS_FDS_MAX];
+	int out, err_fd;
+
+	if ((*err_pipe = child_lift_fd(*err_pipe, floor)) < 0 ||
+	    (devnull = child_lift_fd(devnull, floor)) < 0)
+		return -1;
+	out = child_lift_fd(o->stdout_fd >= 0 ? o->stdout_fd : devnull, floor);
+	err_fd =
+	    child_lift_fd(o->stderr_fd >= 0 ? o->stderr_fd : devnull, floor);
+	if (out < 0 || err_fd < 0)
+		return -1;
+	for (size_t i = 0; i < o->n_pass_fds; i++)
+		if ((lifted[i] = child_lift_fd(o->pass_fds[i], floor)) < 0)
+			return -1;
+	if (child_move_fd(devnull, 0) < 0 || child_move_fd(out, 1) < 0 ||
+	    child_move_fd(err_fd, 2) < 0)
+		return -1;
+	for (size_t i = 0; i < o->n_pass_fds; i++)
+		if (child_move_fd(lifted[i], 3 + (int)i) < 0)
+			return -1;
+	return floor;
+}
+
 /* The child's half, from fork to exec. Never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
@@ -63,7 +101,7 @@ child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
 	static char *const empty_env[] = {NULL};
 	struct sigaction dfl;
 	sigset_t none;
-	int err;
+	int err, floor;
 
 	/* The agent's handlers and blocked signals are not QEMU's. */
 	memset(&dfl, 0, sizeof(dfl));
@@ -77,9 +115,11 @@ child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
 		goto fail;
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
 		goto fail;
-	if (child_move_fd(devnull, 0) < 0 ||
-	    child_move_fd(o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1) < 0 ||
-	    child_move_fd(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2) < 0)
+	for (size_t i = 0; i < o->n_join_fds; i++)
+		if (write(o->join_fds[i], "0", 1) != 1)
+			goto fail;
+	floor = child_place_fds(o, devnull, &err_pipe);
+	if (floor < 0)
 		goto fail;
 	/* Groups first: once the uid is dropped they cannot be changed. */
 	if (o->uid != 0 && (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 ||
@@ -89,7 +129,7 @@ child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
 	 * Whatever a library opened without O_CLOEXEC does not reach QEMU.
 	 * Marked rather than closed: the error pipe must live until exec.
 	 */
-	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	syscall(SYS_close_range, (unsigned)floor, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(o->argv[0], o->argv, empty_env);
 fail:
 	err = errno;
@@ -107,7 +147,9 @@ spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 	pid_t pid;
 	int rc;
 
-	if (!o->argv || !o->argv[0] || o->argv[0][0] != '/')
+	if (!o->argv || !o->argv[0] || o->argv[0][0] != '/' ||
+	    o->n_pass_fds > SPAWN_PASS_FDS_MAX ||
+	    (o->n_pass_fds && !o->pass_fds) || (o->n_join_fds && !o->join_fds))
 		return -EINVAL;
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)

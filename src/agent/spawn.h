@@ -5,8 +5,8 @@
  * Firecracker's jailer uses: default signal dispositions and an empty
  * mask, a new session (so the agent's terminal or process group cannot
  * signal a guest, and the whole QEMU can be killed as one group), the
- * network namespace, standard fds, privileges dropped, every other fd
- * marked close-on-exec, exec with an empty environment. An exec failure
+ * network namespace, its cgroups, standard fds and the passed ones (3, 4,
+ * ...), privileges dropped, every other fd marked close-on-exec, exec with an empty environment. An exec failure
  * comes back to the parent as its errno through a close-on-exec pipe.
  *
  * The caller owns the pid: it must reap it (waitpid) or hand it to someone
@@ -27,7 +27,17 @@ struct spawn_opts {
 	int netns_fd;	   /* -1: stay in the caller's namespace */
 	uid_t uid;	   /* 0: keep (with gid) */
 	gid_t gid;
+	/* Handed to the child as fds 3, 4, ... in this order (QEMU's
+	 * "-netdev tap,fd=3"); the caller keeps and closes its own. */
+	const int *pass_fds;
+	size_t n_pass_fds; /* at most SPAWN_PASS_FDS_MAX */
+	/* The child writes "0" to each (cgroup.procs files: it joins those
+	 * cgroups) while it is still the caller's user. */
+	const int *join_fds;
+	size_t n_join_fds;
 };
+
+#define SPAWN_PASS_FDS_MAX 8
 
 /*
  * spawn_start - start o->argv. 0 and *ret_pid once the child has exec'd;

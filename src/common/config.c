@@ -35,7 +35,7 @@ config_defaults(struct config *c)
 	c->stop_timeout_ms = 30000;
 	/* "root" until taps reach QEMU as open fds: an unprivileged QEMU
 	 * cannot open /dev/net/tun where it is 0600, as on these hosts. */
-	snprintf(c->run_as, sizeof(c->run_as), "root");
+	snprintf(c->run_as, sizeof(c->run_as), "auto");
 	c->max_connections = 1000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }

@@ -56,7 +56,7 @@ struct config {
 	char qemu_img[CONFIG_PATH_MAX];
 	int stop_timeout_ms;		/* ACPI grace before a forced stop */
 	bool stop_instances_on_exit;	/* else guests outlive ec2d */
-	char run_as[64];		/* QEMU's user; "root": unchanged */
+	char run_as[64];		/* QEMU's user; "auto"; "root": unchanged */
 };
 
 /* Fill settings that default to places in the data directory. */

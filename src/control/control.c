@@ -110,23 +110,42 @@ network_open(struct control *c, struct err *e)
 	return rc;
 }
 
+/* QEMU's user when --run-as is "auto": ours when installed, else nobody. */
+static const char *const auto_users[] = {"ec2d-qemu", "nobody"};
+
 /* The uid and gid QEMU runs as (0, 0: unchanged). */
 static int
 run_as(const struct config *cfg, uid_t *uid, gid_t *gid, struct err *e)
 {
 	struct passwd pw, *res = NULL;
+	const char *name = cfg->run_as;
 	char buf[4096];
 
 	*uid = 0;
 	*gid = 0;
-	if (!cfg->run_as[0] || strcmp(cfg->run_as, "root") == 0)
+	if (!name[0] || strcmp(name, "root") == 0) {
+		log_msg(LOG_WARN, "QEMU runs as root", "run_as=root");
 		return 0;
-	if (getpwnam_r(cfg->run_as, &pw, buf, sizeof(buf), &res) != 0 || !res)
+	}
+	for (size_t i = 0; strcmp(cfg->run_as, "auto") == 0 &&
+			   i < sizeof(auto_users) / sizeof(auto_users[0]);
+	     i++) {
+		name = auto_users[i];
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
+			break;
+	}
+	if (!res &&
+	    (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res))
 		return err_set(e, "InternalError",
 			       "--run-as: no user '%s' on this machine.",
-			       cfg->run_as);
+			       name);
+	if (pw.pw_uid == 0)
+		return err_set(e, "InternalError",
+			       "--run-as: '%s' is root; say root.", name);
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
+	log_msg(LOG_INFO, "QEMU's user", "run_as=%s uid=%u", name,
+		(unsigned)pw.pw_uid);
 	return 0;
 }
 
@@ -159,6 +178,8 @@ agents_open(struct control *c, enum accel_mode accel, struct err *e)
 		snprintf(hc.qemu_img, sizeof(hc.qemu_img), "%s", cfg->qemu_img);
 		snprintf(hc.netns, sizeof(hc.netns), "%s",
 			 fabric_host_netns(ag->fabric, z));
+		/* Named as the namespace: unique per deployment and host. */
+		snprintf(hc.cgroup, sizeof(hc.cgroup), "%s", hc.netns);
 		if (host_open(&hc, &ag->hosts[ag->n], e) < 0) {
 			agents_close(ag, false);
 			return -1;

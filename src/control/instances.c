@@ -54,7 +54,7 @@ want_fill(const struct config *cfg, const struct instance *i,
 	w->root_gib = (unsigned)i->root_gib;
 	if (t && t->storage.disks) {
 		w->store_disks = t->storage.disks;
-		w->store_gib = t->storage.disk_gb;
+		w->store_gb = t->storage.disk_gb;
 	}
 }
 

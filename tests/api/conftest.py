@@ -5,6 +5,7 @@ EC2D_BIN names the binary (build/ec2d by default; scripts/test also runs the
 suite against build-san/ec2d). Readiness is the "ready at URL" line ec2d
 prints once it listens: no sleeps.
 """
+import glob
 import json
 import os
 import select
@@ -113,6 +114,12 @@ class Server:
                 ["ip", "netns", "list"], capture_output=True,
                 text=True).stdout.split() if n.startswith("ec2d-%s-" % tag)]
             assert not left, "namespaces left behind: %s" % left
+            # Nor cgroups (v1 keeps them below our own cgroup, v2 at the
+            # root; see src/agent/cgroup.h).
+            pattern = "ec2d-%s-*" % tag
+            left = glob.glob("/sys/fs/cgroup/" + pattern) + glob.glob(
+                "/sys/fs/cgroup/*/**/" + pattern, recursive=True)
+            assert not left, "cgroups left behind: %s" % left
 
 
 @pytest.fixture(scope="session")

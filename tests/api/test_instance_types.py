@@ -21,6 +21,10 @@ FIGURES = {
     "r6i.32xlarge": (128, 1048576), "r6i.metal": (128, 1048576),
     "p4d.24xlarge": (96, 1179648),
 }
+# The "d" variants: the same figures, plus local NVMe disks.
+FIGURES.update({n.replace("6i.", "6id."): v for n, v in FIGURES.items()
+                if n.startswith(("c6i.", "r6i."))})
+N_TYPES = 48
 ZONES = {"us-east-1a": "use1-az1", "us-east-1b": "use1-az2",
          "us-east-1c": "use1-az3"}
 
@@ -44,9 +48,9 @@ def names(ec2, **kw):
 
 
 def test_all_types(all_types):
-    assert len(all_types) == 28
-    assert {n.split(".")[0] for n in all_types} == {"t3", "c6i", "r6i",
-                                                     "p4d"}
+    assert len(all_types) == len(FIGURES) == N_TYPES
+    assert {n.split(".")[0] for n in all_types} == {
+        "t3", "c6i", "c6id", "r6i", "r6id", "p4d"}
     assert sorted(all_types) == sorted(FIGURES)
 
 
@@ -91,6 +95,27 @@ def test_p4d_24xlarge(ec2):
             for d in storage["Disks"]] == [(8, 1000, "ssd")]
 
 
+@pytest.mark.parametrize("name,disks", [
+    ("c6id.large", (1, 118)), ("c6id.12xlarge", (2, 1425)),
+    ("r6id.metal", (4, 1900)), ("r6id.xlarge", (1, 237))])
+def test_instance_store_types(all_types, name, disks):
+    """The d types carry NVMe instance store, always encrypted; they lose
+    auto recovery."""
+    t = all_types[name]
+    assert t["InstanceStorageSupported"] is True
+    st = t["InstanceStorageInfo"]
+    assert [(d["Count"], d["SizeInGB"], d["Type"]) for d in st["Disks"]] == \
+        [disks + ("ssd",)]
+    assert st["TotalSizeInGB"] == disks[0] * disks[1]
+    assert (st["NvmeSupport"], st["EncryptionSupport"]) == \
+        ("required", "required")
+    assert t["AutoRecoverySupported"] is False
+    plain = all_types[name.replace("6id.", "6i.")]
+    assert plain["InstanceStorageSupported"] is False
+    assert plain["AutoRecoverySupported"] is True
+    assert t["CurrentGeneration"] is True
+
+
 def test_two_types_at_once(ec2):
     r = ec2.describe_instance_types(InstanceTypes=["r6i.large", "t3.nano",
                                                    "r6i.large"])
@@ -123,15 +148,26 @@ def test_unknown_type(ec2, bad):
 
 @pytest.mark.parametrize("filters,want", [
     ([("vcpu-info.default-vcpus", ["2"])],
-     ["c6i.large", "r6i.large", "t3.large", "t3.medium", "t3.micro",
-      "t3.nano", "t3.small"]),
+     ["c6i.large", "c6id.large", "r6i.large", "r6id.large", "t3.large",
+      "t3.medium", "t3.micro", "t3.nano", "t3.small"]),
     ([("vcpu-info.default-vcpus", ["96", "128"])],
-     ["c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "p4d.24xlarge",
-      "r6i.24xlarge", "r6i.32xlarge", "r6i.metal"]),
+     ["c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "c6id.24xlarge",
+      "c6id.32xlarge", "c6id.metal", "p4d.24xlarge", "r6i.24xlarge",
+      "r6i.32xlarge", "r6i.metal", "r6id.24xlarge", "r6id.32xlarge",
+      "r6id.metal"]),
     ([("memory-info.size-in-mib", ["1024"])], ["t3.micro"]),
     ([("memory-info.size-in-mib", ["1048576", "1179648"])],
-     ["p4d.24xlarge", "r6i.32xlarge", "r6i.metal"]),
-    ([("instance-storage-supported", ["true"])], ["p4d.24xlarge"]),
+     ["p4d.24xlarge", "r6i.32xlarge", "r6i.metal", "r6id.32xlarge",
+      "r6id.metal"]),
+    ([("instance-storage-supported", ["true"]),
+      ("instance-type", ["r6id.*", "p4d.*"])],
+     ["p4d.24xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge",
+      "r6id.2xlarge", "r6id.32xlarge", "r6id.4xlarge", "r6id.8xlarge",
+      "r6id.large", "r6id.metal", "r6id.xlarge"]),
+    ([("instance-storage-supported", ["true"]),
+      ("vcpu-info.default-vcpus", ["2"])], ["c6id.large", "r6id.large"]),
+    ([("instance-storage-info.total-size-in-gb", ["118", "8000"])],
+     ["c6id.large", "p4d.24xlarge", "r6id.large"]),
     ([("burstable-performance-supported", ["true"])],
      ["t3.2xlarge", "t3.large", "t3.medium", "t3.micro", "t3.nano",
       "t3.small", "t3.xlarge"]),
@@ -141,7 +177,8 @@ def test_unknown_type(ec2, bad):
      ["c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "c6i.2xlarge",
       "c6i.32xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.large",
       "c6i.metal", "c6i.xlarge"]),
-    ([("instance-type", ["*.metal"])], ["c6i.metal", "r6i.metal"]),
+    ([("instance-type", ["*.metal"])],
+     ["c6i.metal", "c6id.metal", "r6i.metal", "r6id.metal"]),
     # '?' is zero or one character (EC2 User Guide).
     ([("instance-type", ["t3.??????"])],
      ["t3.large", "t3.medium", "t3.micro", "t3.nano", "t3.small",
@@ -150,7 +187,8 @@ def test_unknown_type(ec2, bad):
     ([("instance-type", ["c6i.*"]), ("memory-info.size-in-mib", ["4096"])],
      ["c6i.large"]),
     ([("instance-type", ["m5.*"])], []),
-    ([("bare-metal", ["true"])], ["c6i.metal", "r6i.metal"]),
+    ([("bare-metal", ["true"])],
+     ["c6i.metal", "c6id.metal", "r6i.metal", "r6id.metal"]),
 ])
 def test_filters(ec2, filters, want):
     got = names(ec2, Filters=[{"Name": n, "Values": v} for n, v in filters])
@@ -169,9 +207,9 @@ def test_paginator(ec2):
     pages = list(ec2.get_paginator("describe_instance_types").paginate(
         PaginationConfig={"PageSize": 5}))
     sizes = [len(p["InstanceTypes"]) for p in pages]
-    assert sizes == [5, 5, 5, 5, 5, 3]
+    assert sizes == [5] * 9 + [3]
     seen = [t["InstanceType"] for p in pages for t in p["InstanceTypes"]]
-    assert len(seen) == len(set(seen)) == 28
+    assert len(seen) == len(set(seen)) == N_TYPES
     assert set(seen) == set(FIGURES)
     assert "NextToken" not in pages[-1]
 
@@ -224,7 +262,7 @@ def offerings(ec2, **kw):
 
 def test_offerings_default_is_region(ec2):
     got = offerings(ec2)
-    assert len(got) == len(set(got)) == 28
+    assert len(got) == len(set(got)) == N_TYPES
     assert {(lt, loc) for _, lt, loc in got} == {("region", "us-east-1")}
     assert {t for t, _, _ in got} == set(FIGURES)
 
@@ -232,14 +270,14 @@ def test_offerings_default_is_region(ec2):
 def test_offerings_region_location_filter(ec2):
     got = offerings(ec2, LocationType="region", Filters=[
         {"Name": "location", "Values": ["us-east-1"]}])
-    assert len(got) == 28
+    assert len(got) == N_TYPES
     assert offerings(ec2, LocationType="region", Filters=[
         {"Name": "location", "Values": ["eu-west-1"]}]) == []
 
 
 def test_offerings_by_zone(ec2):
     got = offerings(ec2, LocationType="availability-zone")
-    assert len(got) == len(set(got)) == 28 * 3
+    assert len(got) == len(set(got)) == N_TYPES * 3
     assert {loc for _, _, loc in got} == set(ZONES)
     assert {lt for _, lt, _ in got} == {"availability-zone"}
     one = offerings(ec2, LocationType="availability-zone", Filters=[
@@ -251,7 +289,7 @@ def test_offerings_by_zone(ec2):
 def test_offerings_by_zone_id(ec2):
     got = offerings(ec2, LocationType="availability-zone-id")
     assert {loc for _, _, loc in got} == set(ZONES.values())
-    assert len(got) == 28 * 3
+    assert len(got) == N_TYPES * 3
     one = offerings(ec2, LocationType="availability-zone-id", Filters=[
         {"Name": "location", "Values": ["use1-az3"]},
         {"Name": "instance-type", "Values": ["t3.*", "p4d.24xlarge"]}])
@@ -278,8 +316,8 @@ def test_offerings_pagination(ec2):
     seen = [(o["InstanceType"], o["Location"]) for p in pages
             for o in p["InstanceTypeOfferings"]]
     assert all(len(p["InstanceTypeOfferings"]) <= 7 for p in pages)
-    assert len(seen) == len(set(seen)) == 84
-    assert len(pages) == 12
+    assert len(seen) == len(set(seen)) == N_TYPES * 3
+    assert len(pages) == -(-N_TYPES * 3 // 7)
 
 
 def test_offerings_bad_location_type(server):

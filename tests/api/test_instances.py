@@ -67,6 +67,77 @@ def wait_for(ec2, iid, state, timeout=BOOT_TIMEOUT):
         time.sleep(0.25)
 
 
+def qemu_pid(iid):
+    """The pid of the QEMU whose -name is guest=iid, and its argv."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().decode().split("\0")
+        except OSError:
+            continue
+        if "guest=%s,debug-threads=on" % iid in argv:
+            return int(pid), argv
+    raise AssertionError("no QEMU runs for %s" % iid)
+
+
+def qemu_status(pid):
+    """/proc/PID/status as a dict."""
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f
+                    if ":\t" in line)
+
+
+def qemu_cgroup(pid):
+    """{"cpu": dir, "memory": dir} of pid's cgroups (v1 or v2)."""
+    out = {}
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctls, path = line.rstrip("\n").split(":", 2)
+            for ctl in ctls.split(","):
+                if ctl in ("cpu", "memory"):
+                    out[ctl] = "/sys/fs/cgroup/%s%s" % (ctl, path)
+            if ctls == "" and os.path.exists(
+                    "/sys/fs/cgroup/cgroup.controllers"):
+                out.setdefault("v2", "/sys/fs/cgroup" + path)
+    if "cpu" in out and "memory" in out:
+        return {"cpu": out["cpu"], "memory": out["memory"], "v": 1}
+    return {"cpu": out["v2"], "memory": out["v2"], "v": 2}
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def check_confined(iid):
+    """QEMU runs unprivileged (ec2d-qemu or nobody: --run-as auto), under
+    its seccomp sandbox, with no capabilities, in a cgroup of its own that
+    bounds its CPU to its vCPUs and its memory to the guest's + 384 MiB.
+    Returns the cgroup folders."""
+    pid, argv = qemu_pid(iid)
+    st = qemu_status(pid)
+    uids = st["Uid"].split()
+    assert uids[0] != "0" and len(set(uids)) == 1, st["Uid"]
+    assert st["Seccomp"] == "2"
+    assert int(st["CapEff"], 16) == 0
+    vcpus = int(argv[argv.index("-smp") + 1])
+    mem_mib = int(argv[argv.index("-m") + 1].rstrip("M"))
+    cg = qemu_cgroup(pid)
+    assert cg["memory"].endswith("/" + iid), cg
+    assert os.path.basename(os.path.dirname(cg["memory"])).startswith(
+        "ec2d-")
+    limit = (mem_mib + 384) << 20
+    if cg["v"] == 1:
+        assert int(read(cg["memory"] + "/memory.limit_in_bytes")) == limit
+        assert int(read(cg["cpu"] + "/cpu.cfs_quota_us")) == \
+            vcpus * int(read(cg["cpu"] + "/cpu.cfs_period_us"))
+    else:
+        assert int(read(cg["memory"] + "/memory.max")) == limit
+        quota, period = read(cg["cpu"] + "/cpu.max").split()
+        assert int(quota) == vcpus * int(period)
+    return cg
+
+
 def console(ec2, iid):
     out = ec2.get_console_output(InstanceId=iid).get("Output", "")
     # boto3 decodes the base64 for us.
@@ -168,6 +239,11 @@ def test_lifecycle(cloud, c):
     st = c.describe_instance_status(InstanceIds=ids)["InstanceStatuses"]
     assert {s["InstanceStatus"]["Status"] for s in st} <= {"ok",
                                                            "initializing"}
+    # Confined, yet the guest has its network (it read its metadata):
+    # the agent handed QEMU its tap, open.
+    cgroups = [check_confined(iid) for iid in ids]
+    for iid in ids:
+        assert "metadata ok instance-id=%s" % iid in console(c, iid)
     # Reboot: a second boot shows on the console.
     c.reboot_instances(InstanceIds=[ids[0]])
     wait_console(c, ids[0], "ec2d-init: booting", count=2)
@@ -194,6 +270,9 @@ def test_lifecycle(cloud, c):
             resp["TerminatingInstances"]} == {"shutting-down"}
     for iid in ids:
         wait_for(c, iid, "terminated")
+    for cg in cgroups:      # QEMU's cgroups went with it
+        assert not os.path.exists(cg["cpu"]), cg
+        assert not os.path.exists(cg["memory"]), cg
     with pytest.raises(ClientError) as e:
         c.stop_instances(InstanceIds=[ids[0]])
     assert error_code(e) == "IncorrectInstanceState"
@@ -352,6 +431,50 @@ def test_user_data_metadata_and_ssh(cloud, c, tmp_path):
     c.terminate_instances(InstanceIds=ids)
     for iid in ids:
         wait_for(c, iid, "terminated")
+
+
+def test_instance_store_lost_on_stop(cloud, c, tmp_path):
+    """c6id.large has one 118 GB NVMe instance-store disk: the guest sees
+    it at its size (as /dev/vdb: ec2d's guests use virtio), data written
+    there survives a reboot and is gone after stop/start, while the root
+    disk keeps its file."""
+    key = c.create_key_pair(KeyName="store-key")
+    key_path = str(tmp_path / "store-key.pem")
+    with open(key_path, "w") as f:
+        f.write(key["KeyMaterial"])
+    os.chmod(key_path, 0o600)
+    iid = run(c, cloud.ami, InstanceType="c6id.large",
+              KeyName="store-key")["Instances"][0]["InstanceId"]
+    wait_console(c, iid, "ec2d-init: ready")
+    ip = wait_for(c, iid, "running")["PrivateIpAddress"]
+    read_mark = "dd if=/dev/vdb bs=512 count=1 2>/dev/null | head -c 13"
+    p = ssh(cloud, key_path, ip,
+            "cat /sys/block/vdb/size; "
+            "echo STORE-MARK-7 | dd of=/dev/vdb conv=fsync 2>/dev/null; "
+            "echo kept > /root/kept; sync; " + read_mark)
+    assert p.returncode == 0, p.stderr
+    sectors, mark = p.stdout.split("\n", 1)
+    assert int(sectors) * 512 == 118 * 10**9
+    assert mark == "STORE-MARK-7\n"
+    # A reboot keeps instance store, as in EC2.
+    c.reboot_instances(InstanceIds=[iid])
+    wait_console(c, iid, "ec2d-init: ready", count=2)
+    p = ssh(cloud, key_path, ip, read_mark)
+    assert p.returncode == 0 and p.stdout == "STORE-MARK-7\n", p.stderr
+    # A stop loses it; the root disk keeps its file.
+    c.stop_instances(InstanceIds=[iid])
+    wait_for(c, iid, "stopped")
+    c.start_instances(InstanceIds=[iid])
+    wait_for(c, iid, "running")
+    wait_console(c, iid, "ec2d-init: ready", count=3)
+    p = ssh(cloud, key_path, ip,
+            read_mark + " | od -An -c | tr -d ' \\n'; echo; cat /root/kept")
+    assert p.returncode == 0, p.stderr
+    zeros, kept = p.stdout.split("\n")[:2]
+    assert zeros == "\\0" * 13, p.stdout
+    assert kept == "kept"
+    c.terminate_instances(InstanceIds=[iid])
+    wait_for(c, iid, "terminated")
 
 
 def test_instance_outlives_its_image(cloud, c):

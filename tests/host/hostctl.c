@@ -160,7 +160,7 @@ image_want(const char *dir, struct host_instance *w)
 	w->memory_mib = 256;
 	w->root_gib = 2;
 	w->store_disks = 1;
-	w->store_gib = 1;
+	w->store_gb = 1;
 	snprintf(w->cmdline, sizeof(w->cmdline), "%.500s", cmdline);
 	snprintf(w->kernel, sizeof(w->kernel), "%.1000s/vmlinux", dir);
 	if (access(w->kernel, R_OK) < 0)

@@ -307,7 +307,7 @@ want_of(const char *id, enum host_want w, const char *knobs)
 	    .memory_mib = 128,
 	    .root_gib = 2,
 	    .store_disks = 2,
-	    .store_gib = 1,
+	    .store_gb = 1,
 	};
 
 	snprintf(x.id, sizeof(x.id), "%s", id);
@@ -362,9 +362,9 @@ test_lifecycle(void)
 
 		snprintf(name, sizeof(name), "store%d.img", i);
 		inst_file(p, dir, ID_A, name);
-		CHECK(stat(p, &sb) == 0 && sb.st_size == (1LL << 30) &&
+		CHECK(stat(p, &sb) == 0 && sb.st_size == 1000000000LL &&
 			  sb.st_blocks == 0,
-		      "%s: 1 GiB, sparse", name);
+		      "%s: 1 GB, sparse", name);
 	}
 	CHECK(!exists(dir, ID_A, "store2.img"), "only 2 store disks");
 	pid = pid_of(dir, ID_A);
@@ -415,7 +415,7 @@ test_lifecycle(void)
 	inst_file(p, dir, ID_A, "store0.img");
 	text = read_file(p);
 	CHECK(text && text[0] == '\0' && stat(p, &sb) == 0 &&
-		  sb.st_size == (1LL << 30),
+		  sb.st_size == 1000000000LL,
 	      "instance store empty again");
 	free(text);
 	inst_file(p, dir, ID_A, "console.log");

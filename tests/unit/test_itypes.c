@@ -299,7 +299,7 @@ test_table_order(void)
 {
 	size_t n = itype_count();
 
-	CHECK(n == 28, "count %zu, want 28", n);
+	CHECK(n == 48, "count %zu, want 48", n);
 	for (size_t i = 0; i < n; i++) {
 		const struct itype *t = itype_at(i);
 

@@ -28,6 +28,11 @@ static const struct qemu_nic one_nic[] = {
     {.tap = "tap-0123abcd", .mac = "02:ec:2d:01:23:45"},
 };
 
+/* A tap the agent opened and QEMU inherits as fd 3. */
+static const struct qemu_nic fd_nic[] = {
+    {.fd = 3, .mac = "02:ec:2d:01:23:46"},
+};
+
 /* A t3.micro-like instance on microvm under TCG: root disk only. */
 static struct qemu_spec
 spec_microvm_tcg(void)
@@ -65,7 +70,7 @@ spec_q35_tcg(void)
 	s.root_ports = 4;
 	s.instance_store = ephemeral;
 	s.n_instance_store = 2;
-	s.nics = one_nic;
+	s.nics = fd_nic;
 	s.n_nics = 1;
 	s.channel_socket = "/run/ec2d/i-0123456789abcdef0/chan.sock";
 	return s;
@@ -78,6 +83,7 @@ spec_q35_kvm(void)
 
 	s.accel = ACCEL_KVM;
 	s.n_instance_store = 0;
+	s.nics = one_nic;
 	s.root_ports = 2;
 	s.channel_socket = NULL;
 	return s;

@@ -26,7 +26,7 @@
 /*
  * -sandbox: seccomp filter on QEMU. obsolete/elevateprivileges/spawn/
  * resourcecontrol=deny: a guest escape cannot set*id, fork or exec (no
- * helper is needed: taps are opened by name, script=no), nor play with
+ * helper is needed: taps come open or by name, script=no), nor play with
  * scheduler and affinity.
  */
 static const char sandbox_opts[] =
@@ -267,7 +267,7 @@ check_spec(const struct qemu_spec *s, struct err *e)
 		return err_set(e, INVALID, "qemu spec: %zu NICs (at most %d)",
 			       s->n_nics, QEMU_NICS_MAX);
 	for (size_t i = 0; i < s->n_nics; i++)
-		if (check_tap(s->nics[i].tap, i, e) ||
+		if ((s->nics[i].fd <= 2 && check_tap(s->nics[i].tap, i, e)) ||
 		    check_mac(s->nics[i].mac, i, e))
 			return -1;
 	if (check_path("console_log", s->console_log, QEMU_PATH_MAX, e) ||
@@ -400,10 +400,14 @@ add_nics(struct strlist *a, const struct qemu_spec *s)
 	for (size_t i = 0; i < s->n_nics; i++) {
 		/* No vhost=on: QEMU 7.2 aborts without /dev/vhost-net. */
 		strlist_add(a, "-netdev");
-		strlist_addf(a,
-			     "tap,id=net%zu,ifname=%s,script=no,"
-			     "downscript=no",
-			     i, s->nics[i].tap);
+		if (s->nics[i].fd > 2)
+			strlist_addf(a, "tap,id=net%zu,fd=%d", i,
+				     s->nics[i].fd);
+		else
+			strlist_addf(a,
+				     "tap,id=net%zu,ifname=%s,script=no,"
+				     "downscript=no",
+				     i, s->nics[i].tap);
 		/* romfile=: no iPXE option ROM, we boot -kernel (q35 only). */
 		strlist_add(a, "-device");
 		strlist_addf(a,

@@ -53,7 +53,9 @@ struct qemu_disk {
 };
 
 struct qemu_nic {
-	const char *tap; /* an existing tap device, <= 15 chars */
+	const char *tap; /* an existing tap device, <= 15 chars ... */
+	int fd;		 /* ... or, when > 2, a tap already open as this fd
+			  * in QEMU (an unprivileged QEMU cannot open one) */
 	const char *mac; /* "52:54:00:12:34:56", unicast */
 };
 

@@ -10,13 +10,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -90,6 +93,50 @@ netns_call(const char *name, int (*fn)(void *arg), void *arg)
 	}
 	close(c.fd);
 	return rc;
+}
+
+struct tap_open {
+	const char *tap;
+	int fd;
+};
+
+static int
+tap_open_here(void *arg)
+{
+	struct tap_open *t = arg;
+	struct ifreq ifr;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(t->tap) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	strcpy(ifr.ifr_name, t->tap);
+	/* The tap's namespace is the opener's at open(), hence here. */
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	t->fd = fd;
+	return 0;
+}
+
+int
+netns_tap_open(const char *name, const char *tap)
+{
+	struct tap_open t = {.tap = tap, .fd = -1};
+	int rc;
+
+	if (!tap || !tap[0])
+		return -EINVAL;
+	rc = name && name[0] ? netns_call(name, tap_open_here, &t)
+			     : tap_open_here(&t);
+	return rc < 0 ? rc : t.fd;
 }
 
 static int

@@ -26,6 +26,14 @@ int netns_exists(const char *name);
  * when the namespace could not be entered. */
 int netns_call(const char *name, int (*fn)(void *arg), void *arg);
 
+/*
+ * netns_tap_open - attach to the existing tap device `tap` of namespace
+ * `name` (NULL or "": the caller's own) and return its fd (close-on-exec,
+ * IFF_VNET_HDR set, as QEMU would ask), or -errno. Lets the agent hand a
+ * tap to a QEMU that runs unprivileged and could not open it itself.
+ */
+int netns_tap_open(const char *name, const char *tap);
+
 /* Names in /run/netns that start with prefix, sorted. 0 or -errno. */
 int netns_list(const char *prefix, struct strlist *out);
 

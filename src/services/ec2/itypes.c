@@ -1,8 +1,8 @@
 /*
  * itypes.c - the instance-type table and its DescribeInstanceTypes shape.
  *
- * Owns a static, name-sorted table of the types ec2d offers (t3, c6i, r6i,
- * p4d.24xlarge) carrying the figures AWS's own DescribeInstanceTypes
+ * Owns a static, name-sorted table of the types ec2d offers (t3, c6i, c6id,
+ * r6i, r6id, p4d.24xlarge) carrying the figures AWS's own DescribeInstanceTypes
  * returns for them (read from a recent dump of that call, the one moto
  * vendors as moto/ec2/resources/instance_types.json), the writer that
  * turns one entry into an InstanceTypeInfo item, and the filter tables for
@@ -50,16 +50,24 @@
 		 .max_mbps = (top_bw), .max_iops = (top_iops),		\
 		 .max_mb_per_s = (top_bw) / 8.0 }
 
-/* --- c6i and r6i: Ice Lake, identical but for memory per vCPU --- */
+/*
+ * --- c6i and r6i: Ice Lake, identical but for memory per vCPU; their "d"
+ * variants add local NVMe disks (instance store), lose auto recovery and
+ * reboot migration, and take one to four fewer EBS attachments. ---
+ */
 
 #define I6_FAMILY							\
-	.dedicated_hosts = true, .auto_recovery = true,			\
+	.dedicated_hosts = true,					\
 	.arch = "x86_64", .cpu_manufacturer = "Intel", .clock_ghz = 3.5, \
-	.usage_classes = OD_SPOT, .placement_strategies = PG_ALL,	\
-	.reboot_migration = true
-#define C6I .family = "c6i", .current_generation = true, I6_FAMILY
+	.usage_classes = OD_SPOT, .placement_strategies = PG_ALL
+#define I6_MOVABLE .auto_recovery = true, .reboot_migration = true
+#define C6I .family = "c6i", .current_generation = true, I6_FAMILY, I6_MOVABLE
 /* AWS now reports r6i as previous generation, without hibernation. */
-#define R6I .family = "r6i", .current_generation = false, I6_FAMILY
+#define R6I .family = "r6i", .current_generation = false, I6_FAMILY, I6_MOVABLE
+#define C6ID .family = "c6id", .current_generation = true, I6_FAMILY
+#define R6ID .family = "r6id", .current_generation = true, I6_FAMILY
+/* n local NVMe SSDs of gb each, always encrypted. */
+#define NVME(n, gb) .storage = { (n), (gb), "ssd", "required", "required" }
 
 #define I6_VM(enclaves)							\
 	.hypervisor = "nitro", .boot_modes = BIOS_UEFI,			\
@@ -75,26 +83,35 @@
 			   (max_q_eni) } }
 
 #define UP_TO_12_5 "Up to 12.5 Gigabit"
-#define I6_EBS_BURST(bw, iops) EBS(bw, iops, 10000, 40000, 27, "shared")
-#define I6_EBS(bw, iops) EBS(bw, iops, bw, iops, 27, "shared")
+#define I6_EBS_BURST(bw, iops, at) EBS(bw, iops, 10000, 40000, at, "shared")
+#define I6_EBS(bw, iops, at) EBS(bw, iops, bw, iops, at, "shared")
 
-#define I6_LARGE VCPU(2, 1, 1), I6_VM(false), I6_EBS_BURST(650, 3600), \
+#define I6_LARGE(at) VCPU(2, 1, 1), I6_VM(false), \
+	I6_EBS_BURST(650, 3600, at), \
 	I6_NET(UP_TO_12_5, 3, 10, false, 0, 0.781, 12.5, 2, 6, 2)
-#define I6_XLARGE VCPU(4, 1, 1), I6_VM(true), I6_EBS_BURST(1250, 6000), \
+#define I6_XLARGE(at) VCPU(4, 1, 1), I6_VM(true), \
+	I6_EBS_BURST(1250, 6000, at), \
 	I6_NET(UP_TO_12_5, 4, 15, false, 0, 1.562, 12.5, 4, 16, 4)
-#define I6_2XLARGE VCPU(8, 2, 2), I6_VM(true), I6_EBS_BURST(2500, 12000), \
+#define I6_2XLARGE(at) VCPU(8, 2, 2), I6_VM(true), \
+	I6_EBS_BURST(2500, 12000, at), \
 	I6_NET(UP_TO_12_5, 4, 15, false, 0, 3.125, 12.5, 8, 32, 8)
-#define I6_4XLARGE VCPU(16, 2, 2), I6_VM(true), I6_EBS_BURST(5000, 20000), \
+#define I6_4XLARGE(at) VCPU(16, 2, 2), I6_VM(true), \
+	I6_EBS_BURST(5000, 20000, at), \
 	I6_NET(UP_TO_12_5, 8, 30, false, 0, 6.25, 12.5, 8, 64, 16)
-#define I6_8XLARGE VCPU(32, 2, 2), I6_VM(true), I6_EBS(10000, 40000), \
+#define I6_8XLARGE(at) VCPU(32, 2, 2), I6_VM(true), \
+	I6_EBS(10000, 40000, at), \
 	I6_NET("12.5 Gigabit", 8, 30, true, 0, 12.5, 12.5, 8, 64, 32)
-#define I6_12XLARGE VCPU(48, 2, 2), I6_VM(true), I6_EBS(15000, 60000), \
+#define I6_12XLARGE(at) VCPU(48, 2, 2), I6_VM(true), \
+	I6_EBS(15000, 60000, at), \
 	I6_NET("18.75 Gigabit", 8, 30, true, 0, 18.75, 18.75, 8, 64, 32)
-#define I6_16XLARGE VCPU(64, 2, 2), I6_VM(true), I6_EBS(20000, 80000), \
+#define I6_16XLARGE(at) VCPU(64, 2, 2), I6_VM(true), \
+	I6_EBS(20000, 80000, at), \
 	I6_NET("25 Gigabit", 15, 50, true, 0, 25, 25, 8, 120, 32)
-#define I6_24XLARGE VCPU(96, 2, 2), I6_VM(true), I6_EBS(30000, 120000), \
+#define I6_24XLARGE(at) VCPU(96, 2, 2), I6_VM(true), \
+	I6_EBS(30000, 120000, at), \
 	I6_NET("37.5 Gigabit", 15, 50, true, 0, 37.5, 37.5, 8, 120, 32)
-#define I6_32XLARGE VCPU(128, 2, 2), I6_VM(true), I6_EBS(40000, 160000), \
+#define I6_32XLARGE(at) VCPU(128, 2, 2), I6_VM(true), \
+	I6_EBS(40000, 160000, at), \
 	I6_NET("50 Gigabit", 15, 50, true, 1, 50, 50, 8, 120, 32)
 /* Bare metal: no hypervisor, no CPU options, no enclaves/TPM, BIOS boot. */
 #define I6_METAL							\
@@ -133,23 +150,43 @@ static const struct itype_gpu p4d_gpus = {
 
 /* Sorted by strcmp of name: itype_find() searches it by bisection. */
 static const struct itype itypes[] = {
-	{ .name = "c6i.12xlarge", C6I, I6_12XLARGE, .memory_mib = 98304,
+	{ .name = "c6i.12xlarge", C6I, I6_12XLARGE(27), .memory_mib = 98304,
 	  .hibernation = true },
-	{ .name = "c6i.16xlarge", C6I, I6_16XLARGE, .memory_mib = 131072,
+	{ .name = "c6i.16xlarge", C6I, I6_16XLARGE(27), .memory_mib = 131072,
 	  .hibernation = true },
-	{ .name = "c6i.24xlarge", C6I, I6_24XLARGE, .memory_mib = 196608 },
-	{ .name = "c6i.2xlarge", C6I, I6_2XLARGE, .memory_mib = 16384,
+	{ .name = "c6i.24xlarge", C6I, I6_24XLARGE(27), .memory_mib = 196608 },
+	{ .name = "c6i.2xlarge", C6I, I6_2XLARGE(27), .memory_mib = 16384,
 	  .hibernation = true },
-	{ .name = "c6i.32xlarge", C6I, I6_32XLARGE, .memory_mib = 262144 },
-	{ .name = "c6i.4xlarge", C6I, I6_4XLARGE, .memory_mib = 32768,
+	{ .name = "c6i.32xlarge", C6I, I6_32XLARGE(27), .memory_mib = 262144 },
+	{ .name = "c6i.4xlarge", C6I, I6_4XLARGE(27), .memory_mib = 32768,
 	  .hibernation = true },
-	{ .name = "c6i.8xlarge", C6I, I6_8XLARGE, .memory_mib = 65536,
+	{ .name = "c6i.8xlarge", C6I, I6_8XLARGE(27), .memory_mib = 65536,
 	  .hibernation = true },
-	{ .name = "c6i.large", C6I, I6_LARGE, .memory_mib = 4096,
+	{ .name = "c6i.large", C6I, I6_LARGE(27), .memory_mib = 4096,
 	  .hibernation = true },
 	{ .name = "c6i.metal", C6I, I6_METAL, .memory_mib = 262144 },
-	{ .name = "c6i.xlarge", C6I, I6_XLARGE, .memory_mib = 8192,
+	{ .name = "c6i.xlarge", C6I, I6_XLARGE(27), .memory_mib = 8192,
 	  .hibernation = true },
+	{ .name = "c6id.12xlarge", C6ID, I6_12XLARGE(25), NVME(2, 1425),
+	  .memory_mib = 98304, .hibernation = true },
+	{ .name = "c6id.16xlarge", C6ID, I6_16XLARGE(25), NVME(2, 1900),
+	  .memory_mib = 131072, .hibernation = true },
+	{ .name = "c6id.24xlarge", C6ID, I6_24XLARGE(23), NVME(4, 1425),
+	  .memory_mib = 196608 },
+	{ .name = "c6id.2xlarge", C6ID, I6_2XLARGE(26), NVME(1, 474),
+	  .memory_mib = 16384, .hibernation = true },
+	{ .name = "c6id.32xlarge", C6ID, I6_32XLARGE(23), NVME(4, 1900),
+	  .memory_mib = 262144 },
+	{ .name = "c6id.4xlarge", C6ID, I6_4XLARGE(26), NVME(1, 950),
+	  .memory_mib = 32768, .hibernation = true },
+	{ .name = "c6id.8xlarge", C6ID, I6_8XLARGE(26), NVME(1, 1900),
+	  .memory_mib = 65536, .hibernation = true },
+	{ .name = "c6id.large", C6ID, I6_LARGE(26), NVME(1, 118),
+	  .memory_mib = 4096, .hibernation = true },
+	{ .name = "c6id.metal", C6ID, I6_METAL, NVME(4, 1900),
+	  .memory_mib = 262144 },
+	{ .name = "c6id.xlarge", C6ID, I6_XLARGE(26), NVME(1, 237),
+	  .memory_mib = 8192, .hibernation = true },
 	{ .name = "p4d.24xlarge", .family = "p4d", .current_generation = true,
 	  .dedicated_hosts = true, .hypervisor = "nitro",
 	  .arch = "x86_64", .cpu_manufacturer = "Intel", .clock_ghz = 3.0,
@@ -165,16 +202,36 @@ static const struct itype itypes[] = {
 	  .usage_classes = ITYPE_USAGE_CAPACITY_BLOCK | OD_SPOT,
 	  .boot_modes = ITYPE_BOOT_LEGACY_BIOS, .placement_strategies = PG_ALL,
 	  .nitro_enclaves = true },
-	{ .name = "r6i.12xlarge", R6I, I6_12XLARGE, .memory_mib = 393216 },
-	{ .name = "r6i.16xlarge", R6I, I6_16XLARGE, .memory_mib = 524288 },
-	{ .name = "r6i.24xlarge", R6I, I6_24XLARGE, .memory_mib = 786432 },
-	{ .name = "r6i.2xlarge", R6I, I6_2XLARGE, .memory_mib = 65536 },
-	{ .name = "r6i.32xlarge", R6I, I6_32XLARGE, .memory_mib = 1048576 },
-	{ .name = "r6i.4xlarge", R6I, I6_4XLARGE, .memory_mib = 131072 },
-	{ .name = "r6i.8xlarge", R6I, I6_8XLARGE, .memory_mib = 262144 },
-	{ .name = "r6i.large", R6I, I6_LARGE, .memory_mib = 16384 },
+	{ .name = "r6i.12xlarge", R6I, I6_12XLARGE(27), .memory_mib = 393216 },
+	{ .name = "r6i.16xlarge", R6I, I6_16XLARGE(27), .memory_mib = 524288 },
+	{ .name = "r6i.24xlarge", R6I, I6_24XLARGE(27), .memory_mib = 786432 },
+	{ .name = "r6i.2xlarge", R6I, I6_2XLARGE(27), .memory_mib = 65536 },
+	{ .name = "r6i.32xlarge", R6I, I6_32XLARGE(27), .memory_mib = 1048576 },
+	{ .name = "r6i.4xlarge", R6I, I6_4XLARGE(27), .memory_mib = 131072 },
+	{ .name = "r6i.8xlarge", R6I, I6_8XLARGE(27), .memory_mib = 262144 },
+	{ .name = "r6i.large", R6I, I6_LARGE(27), .memory_mib = 16384 },
 	{ .name = "r6i.metal", R6I, I6_METAL, .memory_mib = 1048576 },
-	{ .name = "r6i.xlarge", R6I, I6_XLARGE, .memory_mib = 32768 },
+	{ .name = "r6i.xlarge", R6I, I6_XLARGE(27), .memory_mib = 32768 },
+	{ .name = "r6id.12xlarge", R6ID, I6_12XLARGE(25), NVME(2, 1425),
+	  .memory_mib = 393216 },
+	{ .name = "r6id.16xlarge", R6ID, I6_16XLARGE(25), NVME(2, 1900),
+	  .memory_mib = 524288 },
+	{ .name = "r6id.24xlarge", R6ID, I6_24XLARGE(23), NVME(4, 1425),
+	  .memory_mib = 786432 },
+	{ .name = "r6id.2xlarge", R6ID, I6_2XLARGE(26), NVME(1, 474),
+	  .memory_mib = 65536 },
+	{ .name = "r6id.32xlarge", R6ID, I6_32XLARGE(23), NVME(4, 1900),
+	  .memory_mib = 1048576 },
+	{ .name = "r6id.4xlarge", R6ID, I6_4XLARGE(26), NVME(1, 950),
+	  .memory_mib = 131072 },
+	{ .name = "r6id.8xlarge", R6ID, I6_8XLARGE(26), NVME(1, 1900),
+	  .memory_mib = 262144 },
+	{ .name = "r6id.large", R6ID, I6_LARGE(26), NVME(1, 118),
+	  .memory_mib = 16384 },
+	{ .name = "r6id.metal", R6ID, I6_METAL, NVME(4, 1900),
+	  .memory_mib = 1048576 },
+	{ .name = "r6id.xlarge", R6ID, I6_XLARGE(26), NVME(1, 237),
+	  .memory_mib = 32768 },
 	{ .name = "t3.2xlarge", T3, VCPU(8, 2, 2), .memory_mib = 32768,
 	  T3_EBS_LARGE, T3_NET(4, 15, 2.048, 8) },
 	{ .name = "t3.large", T3, VCPU(2, 1, 1), .memory_mib = 8192,
