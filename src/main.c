@@ -72,6 +72,7 @@ static const char usage[] =
 	"  --run-as USER          QEMU runs as this user; auto: ec2d-qemu\n"
 	"                         when it exists, else nobody; root:\n"
 	"                         unchanged [auto]\n"
+	"  --hosts-per-zone N     simulated hosts in each zone (1..4) [1]\n"
 	"  --host-vcpus N, --host-memory-mib N, --host-gpus N\n"
 	"                         capacity of each zone's host, in instance-\n"
 	"                         type units [64, 262144, 0]\n"
@@ -103,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "stop-timeout-ms", required_argument, NULL, 0 },
 	{ "stop-instances-on-exit", required_argument, NULL, 0 },
 	{ "run-as", required_argument, NULL, 0 },
+	{ "hosts-per-zone", required_argument, NULL, 0 },
 	{ "host-vcpus", required_argument, NULL, 0 },
 	{ "host-memory-mib", required_argument, NULL, 0 },
 	{ "host-gpus", required_argument, NULL, 0 },
@@ -451,7 +453,7 @@ cmd_serve(struct config *cfg)
 	enum log_level level;
 	bool created;
 	sigset_t set;
-	int lock = -1, port = 0, sig = 0, rc = 1;
+	int lock = -1, port = 0, sig = 0, rc = 1, listen_fd;
 
 	log_level_parse(cfg->log_level, &level);
 	log_set_level(level);
@@ -493,9 +495,17 @@ cmd_serve(struct config *cfg)
 		die("%s", "out of memory");
 		goto out;
 	}
-	/* Bind first: a taken port must fail before anything is built. */
-	if (http_start(cfg, api, cert, key, &http, &port, msg, sizeof(msg)) <
-	    0) {
+	/* Bind first: a taken port must fail before anything is built. The
+	 * endpoint (DescribeRegions shows it) is fixed before any request. */
+	listen_fd = http_listen(cfg->listen, &port, msg, sizeof(msg));
+	if (listen_fd < 0) {
+		die("%s", msg);
+		goto out;
+	}
+	endpoint_url(cfg, port, url, sizeof(url));
+	snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%.255s", url);
+	if (http_start(cfg, api, listen_fd, cert, key, &http, msg,
+		       sizeof(msg)) < 0) {
 		die("%s", msg);
 		goto out;
 	}
@@ -504,8 +514,6 @@ cmd_serve(struct config *cfg)
 		goto out;
 	}
 	api_set_notify(api, wake_control, control);
-	endpoint_url(cfg, port, url, sizeof(url));
-	snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%.255s", url);
 	if (write_text(cfg->data_dir, "endpoint", url) < 0) {
 		die("cannot write %s/endpoint", cfg->data_dir);
 		goto out;

@@ -21,6 +21,7 @@
 #include "agent/compute/qemu_argv.h"
 #include "agent/instdir.h"
 #include "agent/net/netns.h"
+#include "agent/perm.h"
 #include "agent/spawn.h"
 #include "common/strlist.h"
 
@@ -154,6 +155,21 @@ check_inputs(const struct launch_ctx *l, const struct host_instance *w,
 		snprintf(reason, reason_size, "%s %.200s: %s", what, path,
 			 strerror(errno));
 		return -ENOENT;
+	}
+	/* QEMU opens them as its own user: say so now if it cannot. */
+	for (int i = 0; i < 3; i++) {
+		const char *f = i == 0 ? w->kernel : i == 1 ? w->initrd
+							    : w->base_disk;
+		char why[400];
+
+		if (f[0] && perm_user_can(f, l->cfg->run_uid, l->cfg->run_gid,
+					  R_OK, why, sizeof(why)) < 0) {
+			snprintf(reason, reason_size,
+				 "QEMU's user cannot read its %s: %.300s",
+				 i == 0 ? "kernel" : i == 1 ? "initrd" : "disk",
+				 why);
+			return -EACCES;
+		}
 	}
 	if (w->store_disks > HOST_STORE_DISKS_MAX) {
 		snprintf(reason, reason_size,

@@ -201,8 +201,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 /* host:port or [v6]:port -> a bound, listening, non-blocking socket. */
-static int
-listen_on(const char *spec, int *ret_port, char *msg, size_t msgsize)
+int
+http_listen(const char *spec, int *ret_port, char *msg, size_t msgsize)
 {
 	char host[128], port[16];
 	const char *colon = strrchr(spec, ':');
@@ -256,23 +256,20 @@ listen_on(const char *spec, int *ret_port, char *msg, size_t msgsize)
 }
 
 int
-http_start(const struct config *cfg, struct api *a, const char *cert_pem,
-	   const char *key_pem, struct http **ret, int *ret_port, char *msg,
-	   size_t msgsize)
+http_start(const struct config *cfg, struct api *a, int fd,
+	   const char *cert_pem, const char *key_pem, struct http **ret,
+	   char *msg, size_t msgsize)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct http *h = calloc(1, sizeof(*h));
 
 	if (!h) {
 		snprintf(msg, msgsize, "out of memory");
+		close(fd);
 		return -1;
 	}
 	h->api = a;
-	h->fd = listen_on(cfg->listen, ret_port, msg, msgsize);
-	if (h->fd < 0) {
-		free(h);
-		return -1;
-	}
+	h->fd = fd;
 	if (cert_pem)
 		flags |= MHD_USE_TLS;
 	h->d = MHD_start_daemon(

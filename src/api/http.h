@@ -18,13 +18,21 @@
 struct http;
 
 /*
- * Bind cfg->listen and start serving. TLS when cert_pem and key_pem are
- * given (PEM text). On failure returns -1 with a sentence in msg (e.g.
- * "127.0.0.1:8799: address already in use"). *ret_port is the bound port
- * (useful with port 0).
+ * http_listen - bind and listen on spec ("HOST:PORT", "[V6]:PORT"): the
+ * socket, and *ret_port the bound port (useful with port 0). On failure
+ * -1 with a sentence in msg ("127.0.0.1:8799: address already in use").
+ * Separate from http_start so that the caller can settle what depends on
+ * the port (the endpoint URL) before any request can be served.
  */
-int http_start(const struct config *cfg, struct api *a, const char *cert_pem,
-	       const char *key_pem, struct http **ret, int *ret_port,
+int http_listen(const char *spec, int *ret_port, char *msg, size_t msgsize);
+
+/*
+ * http_start - serve on fd (from http_listen; owned from then on, closed
+ * on failure too). TLS when cert_pem and key_pem are given (PEM text). On
+ * failure -1 with a sentence in msg.
+ */
+int http_start(const struct config *cfg, struct api *a, int fd,
+	       const char *cert_pem, const char *key_pem, struct http **ret,
 	       char *msg, size_t msgsize);
 void http_stop(struct http *h);
 

@@ -6,8 +6,9 @@
  * initrd and a root disk (qcow2 or raw):
  *   {"name": "ec2d-debian-12-minimal", "architecture": "x86_64",
  *    "kernel": "vmlinux", "initrd": "initrd.img", "root": "root.qcow2",
- *    "cmdline": "console=ttyS0 quiet", "description": "..."}
- * File names are relative to the manifest's directory. Manifests and the
+ *    "cmdline": "root=/dev/vda rw", "description": "..."}
+ * File names are relative to the manifest's directory. ec2d puts
+ * "console=ttyS0 quiet" before the cmdline itself (qemu_argv.h). Manifests and the
  * files they name must lie under the configured image root.
  *
  * RegisterImage stores an image as `pending`; images_reconcile() reads its

@@ -1,5 +1,7 @@
 """Configuration by file and flags, and the structured request log."""
+import shutil
 import subprocess
+import tempfile
 
 import boto3
 from botocore.config import Config
@@ -53,3 +55,28 @@ def test_request_log_line(server, ec2):
                   "status=200"):
         assert field in line, line
     assert server.secret not in server.log()
+
+
+def test_data_dir_qemu_cannot_reach():
+    """QEMU runs as an unprivileged user: a data directory inside a 0700
+    folder is refused at start with what to do, before any namespace is
+    made."""
+    locked = tempfile.mkdtemp(prefix="ec2d-test-locked-")   # 0700
+    try:
+        check_refused(locked)
+    finally:
+        shutil.rmtree(locked)
+
+
+def check_refused(locked):
+    args = [BIN, "serve", "--data-dir", locked + "/data", "--listen",
+            "127.0.0.1:0", "--accel", "tcg", "--default-image", "none"]
+    before = set(subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                text=True).stdout.split())
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert "cannot reach the data directory" in p.stderr, p.stderr
+    assert "%s (mode 700)" % locked in p.stderr, p.stderr
+    after = set(subprocess.run(["ip", "netns", "list"], capture_output=True,
+                               text=True).stdout.split())
+    assert not {n for n in after - before if n.startswith("ec2d-")}

@@ -85,7 +85,7 @@ test_v2(const char *root)
 	CHECK(cgroup_prepare(cg, ID, 2, 640ULL << 20, fds, &n) == 0 && n == 1,
 	      "v2 prepare: one fd, got %zu", n);
 	snprintf(inst, sizeof(inst), "%s/%s", host, ID);
-	CHECK_STR(get(inst, "cpu.max"), "200000 100000");
+	CHECK_STR(get(inst, "cpu.max"), "250000 100000");
 	CHECK_STR(get(inst, "memory.max"), "671088640");
 	CHECK(n == 1 && write(fds[0], "0", 1) == 1, "cgroup.procs writable");
 	CHECK_STR(get(inst, "cgroup.procs"), "0");
@@ -146,7 +146,7 @@ test_v1(const char *root)
 	CHECK(cgroup_prepare(cg, ID, 1, 512ULL << 20, fds, &n) == 0 && n == 2,
 	      "v1 prepare: two fds, got %zu", n);
 	snprintf(p, sizeof(p), "%s/cpu%s/ec2d-abc-h2/%s", root, cpu, ID);
-	CHECK_STR(get(p, "cpu.cfs_quota_us"), "100000");
+	CHECK_STR(get(p, "cpu.cfs_quota_us"), "150000");
 	CHECK_STR(get(p, "cpu.cfs_period_us"), "100000");
 	snprintf(p, sizeof(p), "%s/memory%s/ec2d-abc-h2/%s", root, mem, ID);
 	CHECK_STR(get(p, "memory.limit_in_bytes"), "536870912");
