@@ -24,6 +24,7 @@ config_defaults(struct config *c)
 	c->rate = 200;
 	c->burst = 400;
 	c->threads = 2;
+	c->hosts_per_zone = 1;
 	c->host_vcpus = 64;
 	c->host_memory_mib = 262144;
 	c->host_gpus = 0;
@@ -240,6 +241,9 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 			size_t off;
 			double min, max;
 		} ints[] = {
+			{ "hosts-per-zone",
+			  offsetof(struct config, hosts_per_zone), 1,
+			  CONFIG_MAX_HOSTS_PER_ZONE },
 			{ "host-vcpus", offsetof(struct config, host_vcpus), 1,
 			  100000 },
 			{ "host-memory-mib",

@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 #define CONFIG_MAX_ZONES 8
+#define CONFIG_MAX_HOSTS_PER_ZONE 4
+#define CONFIG_MAX_HOSTS (CONFIG_MAX_ZONES * CONFIG_MAX_HOSTS_PER_ZONE)
 #define CONFIG_PATH_MAX 1024
 
 struct zone_config {
@@ -42,8 +44,9 @@ struct config {
 	/* The manifest registered at start when present (default
 	 * IMAGE_ROOT/default/image.json); "none" registers nothing. */
 	char default_image[CONFIG_PATH_MAX];
-	/* Each zone gets one simulated host with this capacity, counted in
-	 * instance-type vCPUs and MiB (what placement sees). */
+	/* Each zone gets this many simulated hosts, each with this capacity,
+	 * counted in instance-type vCPUs and MiB (what placement sees). */
+	int hosts_per_zone;
 	int host_vcpus;
 	int host_memory_mib;
 	int host_gpus;

@@ -3,6 +3,7 @@
  */
 #include "cloud.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +11,79 @@
 #include "common/ids.h"
 #include "common/log.h"
 
-void
-cloud_host_id(const struct config *cfg, size_t z, char *out, size_t size)
+static size_t
+per_zone(const struct config *cfg)
 {
-	snprintf(out, size, "%s-h1", cfg->zones[z].id);
+	return cfg->hosts_per_zone > 0 ? (size_t)cfg->hosts_per_zone : 1;
 }
 
+size_t
+cloud_nhosts(const struct config *cfg)
+{
+	return cfg->nzones * per_zone(cfg);
+}
+
+size_t
+cloud_host_zone(const struct config *cfg, size_t h)
+{
+	return h / per_zone(cfg);
+}
+
+void
+cloud_host_id(const struct config *cfg, size_t h, char *out, size_t size)
+{
+	snprintf(out, size, "%s-h%zu", cfg->zones[cloud_host_zone(cfg, h)].id,
+		 h % per_zone(cfg) + 1);
+}
+
+unsigned
+cloud_host_no(const struct config *cfg, size_t h)
+{
+	return (unsigned)(cloud_host_zone(cfg, h) + 1 +
+			  (h % per_zone(cfg)) * CONFIG_MAX_ZONES);
+}
+
+/* The configured hosts as available; any other recorded one unavailable
+ * (its instances stay where they are, nothing new lands there). */
 static int
 hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 {
-	for (size_t z = 0; z < cfg->nzones; z++) {
-		struct host_row h = {
+	struct host_row *old = NULL;
+	size_t nold = 0;
+	int rc = 0;
+
+	if (store_host_list(tx, &old, &nold, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nold && rc == 0; i++) {
+		bool configured = false;
+		char id[sizeof(old[i].id)];
+
+		for (size_t h = 0; h < cloud_nhosts(cfg) && !configured; h++) {
+			cloud_host_id(cfg, h, id, sizeof(id));
+			configured = strcmp(id, old[i].id) == 0;
+		}
+		if (configured || strcmp(old[i].state, "unavailable") == 0)
+			continue;
+		snprintf(old[i].state, sizeof(old[i].state), "unavailable");
+		log_msg(LOG_WARN, "host no longer configured", "host=%s",
+			old[i].id);
+		rc = store_host_put(tx, &old[i], e);
+	}
+	free(old);
+	for (size_t h = 0; h < cloud_nhosts(cfg) && rc == 0; h++) {
+		struct host_row r = {
 			.vcpus = cfg->host_vcpus,
 			.memory_mib = cfg->host_memory_mib,
 			.gpus = cfg->host_gpus,
 		};
 
-		cloud_host_id(cfg, z, h.id, sizeof(h.id));
-		snprintf(h.zone, sizeof(h.zone), "%s", cfg->zones[z].name);
-		snprintf(h.state, sizeof(h.state), "available");
-		if (store_host_put(tx, &h, e) < 0)
-			return -1;
+		cloud_host_id(cfg, h, r.id, sizeof(r.id));
+		snprintf(r.zone, sizeof(r.zone), "%s",
+			 cfg->zones[cloud_host_zone(cfg, h)].name);
+		snprintf(r.state, sizeof(r.state), "available");
+		rc = store_host_put(tx, &r, e);
 	}
-	return 0;
+	return rc;
 }
 
 /* 172.31.0.0/16, and a /20 per zone from 172.31.0.0 up, as AWS does. */

@@ -13,6 +13,7 @@
 
 #include "agent/imds/imds_server.h"
 #include "agent/net/net.h"
+#include "cloud.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -22,7 +23,8 @@ struct fabric {
 	const struct config *cfg;
 	struct net *net;
 	struct imds_server *imds;
-	char host_ns[CONFIG_MAX_ZONES][NET_NSNAME_SIZE];
+	char host_ns[CONFIG_MAX_HOSTS][NET_NSNAME_SIZE];
+	unsigned host_no[CONFIG_MAX_HOSTS];
 	unsigned vpcs_listening[64];
 	size_t nvpcs;
 	unsigned char token_key[IMDS_TOKEN_KEY_LEN];
@@ -35,7 +37,6 @@ struct fabric {
 	size_t nread;
 	void (*notify)(void *);
 	void *notify_ctx;
-	long tap_uid, tap_gid;		/* -1: root only */
 };
 
 /* A meta value made once: n random bytes as hex, or text when text. */
@@ -118,7 +119,6 @@ fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 		return err_set(e, "InternalError", "Out of memory.");
 	pthread_mutex_init(&f->lock, NULL);
 	f->cfg = cfg;
-	f->tap_uid = f->tap_gid = -1;
 	f->read = calloc(READS_MAX, sizeof(*f->read));
 	if (!f->read ||
 	    meta_once(s, "net_tag", nc.tag, sizeof(nc.tag), 5, true, e) < 0 ||
@@ -133,16 +133,18 @@ fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 	}
 	if (net_open(&nc, &f->net, e) < 0)
 		goto fail;
-	for (size_t z = 0; z < cfg->nzones; z++)
-		if (net_host_ensure(f->net, (unsigned)z + 1, f->host_ns[z], e) <
+	for (size_t h = 0; h < cloud_nhosts(cfg); h++) {
+		f->host_no[h] = cloud_host_no(cfg, h);
+		if (net_host_ensure(f->net, f->host_no[h], f->host_ns[h], e) <
 		    0)
 			goto fail;
+	}
 	ic.ctx = f;
 	ic.token_key = f->token_key;
 	if (imds_server_new(&ic, &f->imds, e) < 0)
 		goto fail;
 	log_msg(LOG_INFO, "network open", "tag=%s hosts=%zu", nc.tag,
-		cfg->nzones);
+		cloud_nhosts(cfg));
 	*ret = f;
 	return 0;
 fail:
@@ -170,9 +172,9 @@ fabric_close(struct fabric *f, bool destroy)
 }
 
 const char *
-fabric_host_netns(const struct fabric *f, size_t z)
+fabric_host_netns(const struct fabric *f, size_t h)
 {
-	return f && z < CONFIG_MAX_ZONES ? f->host_ns[z] : "";
+	return f && h < CONFIG_MAX_HOSTS ? f->host_ns[h] : "";
 }
 
 int
@@ -202,38 +204,39 @@ fabric_vpc(struct fabric *f, const struct vpc_row *v,
 }
 
 static void
-port_of(const struct fabric *f, const struct instance *i, size_t z,
+port_of(const struct fabric *f, const struct instance *i, size_t h,
 	int vpc_no, struct net_port *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->host = (unsigned)z + 1;
+	p->host = h < CONFIG_MAX_HOSTS ? f->host_no[h] : 0;
 	p->vpc = (unsigned)vpc_no;
 	p->port = (unsigned)i->port_no;
 	p->mac = i->mac;
 	p->ip = i->private_ip;
 	p->kind = NET_PORT_TAP;
-	p->owner_uid = f->tap_uid;
-	p->owner_gid = f->tap_gid;
+	/* Root's alone: QEMU gets its tap open (launch.c), so no other
+	 * QEMU running as the same user can attach to it. */
+	p->owner_uid = p->owner_gid = -1;
 	p->instance_id = i->id;
 }
 
 int
-fabric_plug(struct fabric *f, size_t z, int vpc_no, const struct instance *i,
+fabric_plug(struct fabric *f, size_t h, int vpc_no, const struct instance *i,
 	    char tap[16], struct err *e)
 {
 	struct net_port p;
 
-	port_of(f, i, z, vpc_no, &p);
+	port_of(f, i, h, vpc_no, &p);
 	return net_port_plug(f->net, &p, tap, e);
 }
 
 int
-fabric_unplug(struct fabric *f, size_t z, int vpc_no,
+fabric_unplug(struct fabric *f, size_t h, int vpc_no,
 	      const struct instance *i, struct err *e)
 {
 	struct net_port p;
 
-	port_of(f, i, z, vpc_no, &p);
+	port_of(f, i, h, vpc_no, &p);
 	return net_port_unplug(f->net, &p, e);
 }
 
@@ -298,13 +301,6 @@ fabric_forget(struct fabric *f, const char *id)
 			break;
 		}
 	pthread_mutex_unlock(&f->lock);
-}
-
-void
-fabric_set_tap_owner(struct fabric *f, long uid, long gid)
-{
-	f->tap_uid = uid ? uid : -1;
-	f->tap_gid = uid ? gid : -1;
 }
 
 void

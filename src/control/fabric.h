@@ -25,17 +25,17 @@ int fabric_open(const struct config *cfg, struct store *s,
 /* destroy: remove every namespace and device (guests are gone). */
 void fabric_close(struct fabric *f, bool destroy);
 
-/* The namespace of zone index z's host ("" when none). */
-const char *fabric_host_netns(const struct fabric *f, size_t z);
+/* The namespace of host h (cloud.h's numbering; "" when none). */
+const char *fabric_host_netns(const struct fabric *f, size_t h);
 
 /* Make sure vpc (with its subnets) exists and IMDS listens in it. */
 int fabric_vpc(struct fabric *f, const struct vpc_row *v,
 	       const struct subnet_row *subnets, size_t n, struct err *e);
 
-/* Plug (idempotent) i's tap on host z; its name into tap[16]. */
-int fabric_plug(struct fabric *f, size_t z, int vpc_no,
+/* Plug (idempotent) i's tap on host h; its name into tap[16]. */
+int fabric_plug(struct fabric *f, size_t h, int vpc_no,
 		const struct instance *i, char tap[16], struct err *e);
-int fabric_unplug(struct fabric *f, size_t z, int vpc_no,
+int fabric_unplug(struct fabric *f, size_t h, int vpc_no,
 		  const struct instance *i, struct err *e);
 
 /* Replace the metadata IMDS serves (a copy is taken). */
@@ -45,9 +45,6 @@ void fabric_publish(struct fabric *f, const struct imds_metadata *md,
 /* Has instance id read its metadata since fabric_forget(id)? */
 bool fabric_was_read(struct fabric *f, const char *id);
 void fabric_forget(struct fabric *f, const char *id);
-
-/* Taps are opened by QEMU running as this user (uid 0: root only). */
-void fabric_set_tap_owner(struct fabric *f, long uid, long gid);
 
 /* Called when a guest read its metadata. */
 void fabric_set_notify(struct fabric *f, void (*fn)(void *), void *ctx);

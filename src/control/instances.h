@@ -32,8 +32,8 @@ struct fabric;
 #define PLUGGED_MAX 4096
 
 struct agents {
-	struct host *hosts[CONFIG_MAX_ZONES];
-	char ids[CONFIG_MAX_ZONES][HOST_ID_MAX];
+	struct host *hosts[CONFIG_MAX_HOSTS];	/* cloud.h's numbering */
+	char ids[CONFIG_MAX_HOSTS][HOST_ID_MAX];
 	size_t n;
 	struct fabric *fabric;		/* NULL: instances get no network */
 	struct {

@@ -9,6 +9,7 @@ seconds each on these machines.
 """
 import base64
 import os
+import shutil
 import subprocess
 import time
 
@@ -28,13 +29,12 @@ def ensure_image():
     return os.path.join(out, "image.json")
 
 
-@pytest.fixture(scope="module")
-def cloud():
+def start_cloud(*extra):
+    """An ec2d with the default image (built when missing) available; its
+    id in .ami. Guests under TCG."""
     manifest = ensure_image()
     s = Server("--rate-limit", "0", "--image-root", IMAGES,
-               "--default-image", manifest, "--accel", "tcg",
-               "--stop-timeout-ms", "15000", "--host-vcpus", "16",
-               "--stop-instances-on-exit", "true")
+               "--default-image", manifest, "--accel", "tcg", *extra)
     ec2 = s.client()
     deadline = time.monotonic() + 60
     while True:
@@ -45,6 +45,20 @@ def cloud():
         assert time.monotonic() < deadline, "the default image never settled"
         time.sleep(0.1)
     s.ami = images[0]["ImageId"]
+    return s
+
+
+def wait_available(c, ami, timeout=30):
+    deadline = time.monotonic() + timeout
+    while c.describe_images(ImageIds=[ami])["Images"][0]["State"] != \
+            "available":
+        assert time.monotonic() < deadline, "%s never available" % ami
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    s = start_cloud("--stop-timeout-ms", "15000", "--host-vcpus", "16")
     yield s
     s.close()
 
@@ -112,7 +126,8 @@ def read(path):
 def check_confined(iid):
     """QEMU runs unprivileged (ec2d-qemu or nobody: --run-as auto), under
     its seccomp sandbox, with no capabilities, in a cgroup of its own that
-    bounds its CPU to its vCPUs and its memory to the guest's + 384 MiB.
+    bounds its CPU to its vCPUs + 1/2 and its memory to the guest's + 384
+    MiB.
     Returns the cgroup folders."""
     pid, argv = qemu_pid(iid)
     st = qemu_status(pid)
@@ -129,12 +144,12 @@ def check_confined(iid):
     limit = (mem_mib + 384) << 20
     if cg["v"] == 1:
         assert int(read(cg["memory"] + "/memory.limit_in_bytes")) == limit
-        assert int(read(cg["cpu"] + "/cpu.cfs_quota_us")) == \
-            vcpus * int(read(cg["cpu"] + "/cpu.cfs_period_us"))
+        assert int(read(cg["cpu"] + "/cpu.cfs_quota_us")) * 2 == \
+            (2 * vcpus + 1) * int(read(cg["cpu"] + "/cpu.cfs_period_us"))
     else:
         assert int(read(cg["memory"] + "/memory.max")) == limit
         quota, period = read(cg["cpu"] + "/cpu.max").split()
-        assert int(quota) == vcpus * int(period)
+        assert int(quota) * 2 == (2 * vcpus + 1) * int(period)
     return cg
 
 
@@ -490,11 +505,7 @@ def test_instance_outlives_its_image(cloud, c):
     try:
         ami = c.register_image(Name="ec2d-test-copy",
                                ImageLocation=copy)["ImageId"]
-        deadline = time.monotonic() + 30
-        while c.describe_images(ImageIds=[ami])["Images"][0]["State"] != \
-                "available":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_available(c, ami)
         iid = run(c, ami)["Instances"][0]["InstanceId"]
         wait_for(c, iid, "running")
         c.deregister_image(ImageId=ami)
@@ -528,3 +539,33 @@ def test_start_checks_capacity_on_its_host(cloud, c):
     wait_for(c, iid, "running")
     c.terminate_instances(InstanceIds=[iid])
     wait_for(c, iid, "terminated")
+
+
+def test_image_qemu_cannot_read(cloud, c):
+    """An image whose kernel only root may read: the launch fails with a
+    reason that says so (QEMU runs unprivileged), not QEMU's exit code."""
+    d = os.path.join(IMAGES, "private-for-test")
+    os.makedirs(d, exist_ok=True)
+    try:
+        src = os.path.join(IMAGES, "default")
+        for f in ("initrd.img", "root.qcow2"):
+            os.symlink(os.path.join(src, f), os.path.join(d, f))
+        shutil.copy(os.path.join(src, "image.json"), d)
+        kernel = os.path.join(d, "vmlinux")
+        with open(os.path.join(src, "vmlinux"), "rb") as a, \
+                open(kernel, "wb") as b:
+            b.write(a.read())
+        os.chmod(kernel, 0o600)
+        ami = c.register_image(Name="ec2d-test-private",
+                               ImageLocation=os.path.join(d, "image.json"))[
+            "ImageId"]
+        wait_available(c, ami)
+        iid = run(c, ami)["Instances"][0]["InstanceId"]
+        i = wait_for(c, iid, "terminated", timeout=30)
+        assert i["StateReason"]["Code"] == "Server.InternalError"
+        assert "QEMU's user cannot read its kernel" in \
+            i["StateReason"]["Message"], i["StateReason"]
+        assert "(mode 600)" in i["StateReason"]["Message"]
+        c.deregister_image(ImageId=ami)
+    finally:
+        shutil.rmtree(d)
