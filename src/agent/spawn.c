@@ -72,10 +72,14 @@ static int
 child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
 {
 	int floor = 3 + (int)o->n_pass_fds, lifted[SPAWN_PASS_FDS_MAX];
-	int out, err_fd;
+	int out, err_fd, pipe_fd = child_lift_fd(*err_pipe, floor);
 
-	if ((*err_pipe = child_lift_fd(*err_pipe, floor)) < 0 ||
-	    (devnull = child_lift_fd(devnull, floor)) < 0)
+	/* On failure *err_pipe stays the original: the errno still gets out. */
+	if (pipe_fd < 0)
+		return -1;
+	*err_pipe = pipe_fd;
+	devnull = child_lift_fd(devnull, floor);
+	if (devnull < 0)
 		return -1;
 	out = child_lift_fd(o->stdout_fd >= 0 ? o->stdout_fd : devnull, floor);
 	err_fd =
