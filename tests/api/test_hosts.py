@@ -59,6 +59,21 @@ def test_two_hosts_in_one_zone(two_hosts, tmp_path):
                 "ping -c 1 -W 5 %s >/dev/null && echo reached" % ips[dst])
         assert p.returncode == 0 and p.stdout.strip() == "reached", \
             (p.stdout, p.stderr)
+    # The port guard: a guest sending from an address that is not its
+    # own is dropped at its host's bridge (neither b nor the metadata
+    # service answers), its own address goes on working.
+    foreign = "172.31.0.99"
+    p = ssh(two_hosts, key_path, ips[a],
+            "ip addr add %s/20 dev eth0; "
+            "ping -c 2 -W 2 -I %s %s >/dev/null && echo leaked || "
+            "echo dropped; "
+            "curl -s -m 3 -o /dev/null -w '%%{http_code}\\n' --interface %s "
+            "http://169.254.169.254/latest/meta-data/; "
+            "ip addr del %s/20 dev eth0; "
+            "ping -c 1 -W 5 %s >/dev/null && echo own-ok"
+            % (foreign, foreign, ips[b], foreign, foreign, ips[b]))
+    assert p.stdout.split() == ["dropped", "000", "own-ok"], \
+        (p.stdout, p.stderr)
     c.terminate_instances(InstanceIds=ids)
     for iid in ids:
         wait_for(c, iid, "terminated")

@@ -376,6 +376,38 @@ def step_ping(d, i1, i2):
     check(ping(i3, I1["ip"]), "i3 (h2, subnet a) pings i1 (h1, subnet a)")
 
 
+def ping_retry(ns, ip, tries=3):
+    """A ping that may need a fresh ARP first."""
+    return any(ping(ns, ip) for _ in range(tries))
+
+
+def step_spoof(d, i1):
+    """The port guard: i1 sending from an address that is not its own (one
+    nobody holds, so that without the guard the answers would come back to
+    it) gets no answer from the metadata service or from i2, a changed MAC
+    cuts it off, and its own address and MAC work again afterwards."""
+    dev = "e%sp1" % d.tag
+    rules = in_ns(d.ns("h1"), ["nft", "list", "table", "bridge", "ec2d_guard"])
+    check('"e%st1" . %s . %s' % (d.tag, I1["mac"], I1["ip"]) in rules.stdout,
+          "h1's guard holds i1's port, MAC and address")
+    in_ns(i1, ["ip", "addr", "add", "172.31.0.99/20", "dev", dev])
+    r = in_ns(i1, ["curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}",
+                   "--interface", "172.31.0.99", IMDS + "/latest/meta-data/"],
+              ok=False)
+    check(r.stdout == "000", "metadata service from a foreign address: no "
+          "answer at all (HTTP %s)" % r.stdout)
+    r = in_ns(i1, ["busybox", "ping", "-c", "2", "-W", "2", "-I", "172.31.0.99",
+                   I2["ip"]], ok=False)
+    check(r.returncode != 0, "ping from a foreign address gets no reply")
+    in_ns(i1, ["ip", "addr", "del", "172.31.0.99/20", "dev", dev])
+    code, body = curl(i1, "/latest/meta-data/instance-id")
+    check(code == 200 and body == I1["instance_id"], "its own address still works")
+    in_ns(i1, ["ip", "link", "set", dev, "address", "02:ec:2d:00:00:99"])
+    check(not ping(i1, I2["ip"]), "a changed MAC is cut off")
+    in_ns(i1, ["ip", "link", "set", dev, "address", I1["mac"]])
+    check(ping_retry(i1, I2["ip"]), "its own MAC works again")
+
+
 def step_idempotent(d):
     before = {ns: links(ns) for ns in (d.ns("h1"), d.ns("h2"), d.ns("vpc1"))}
     pid = dnsmasq_pid(d)
@@ -541,9 +573,11 @@ def main():
     if os.geteuid() != 0:
         log("needs root")
         return 2
-    for tool in ("ip", "dnsmasq", "busybox", "curl", "cc", "make", "pkg-config"):
+    for tool in ("ip", "dnsmasq", "nft", "busybox", "curl", "cc", "make",
+                 "pkg-config"):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
-            log("missing %s (apt-get install iproute2 dnsmasq-base busybox-static curl)" % tool)
+            log("missing %s (apt-get install iproute2 dnsmasq-base nftables "
+                "busybox-static curl)" % tool)
             return 2
     if "EC2D_NETTOOL" not in os.environ:
         build_nettool()
@@ -559,6 +593,7 @@ def main():
         i1, i2 = step_network(d)
         step_imds(d, i1, i2)
         step_ping(d, i1, i2)
+        step_spoof(d, i1)
         step_idempotent(d)
         step_second_deployment(workdir, d, i1)
         step_guest(d, workdir)

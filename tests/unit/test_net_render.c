@@ -388,6 +388,53 @@ test_dnsmasq_conf(void)
 	buf_free(&b);
 }
 
+static void
+test_guard(void)
+{
+	struct buf b;
+	uint32_t ip;
+
+	buf_init(&b, 1 << 16);
+	net_render_guard_base(&b);
+	/* Idempotent: sets added (kept), the chain flushed and refilled. */
+	CHECK(strstr(buf_cstr(&b), "add table bridge ec2d_guard\n") &&
+		  strstr(buf_cstr(&b), "flush chain bridge ec2d_guard "
+				       "prerouting\n"),
+	      "guard base: %s", buf_cstr(&b));
+	CHECK(strstr(buf_cstr(&b),
+		     "add rule bridge ec2d_guard prerouting iifname . ether "
+		     "saddr . ip saddr @port_ip accept\n") &&
+		  strstr(buf_cstr(&b), "ether type ip udp sport 67 drop") &&
+		  strstr(buf_cstr(&b), "prerouting drop\n"),
+	      "guard rules: %s", buf_cstr(&b));
+	buf_reset(&b);
+	net_ip_parse("172.31.0.4", &ip);
+	CHECK(net_render_guard_port("eabcdt1", "02:ec:2d:00:00:04", ip, true,
+				    &b) == 0,
+	      "guard add");
+	CHECK_STR(buf_cstr(&b),
+		  "add element bridge ec2d_guard ports { \"eabcdt1\" }\n"
+		  "add element bridge ec2d_guard port_mac { \"eabcdt1\" . "
+		  "02:ec:2d:00:00:04 }\n"
+		  "add element bridge ec2d_guard port_ip { \"eabcdt1\" . "
+		  "02:ec:2d:00:00:04 . 172.31.0.4 }\n");
+	buf_reset(&b);
+	CHECK(net_render_guard_port("eabcdt1", "02:ec:2d:00:00:04", ip, false,
+				    &b) == 0,
+	      "guard delete");
+	/* Added first, then deleted: a missing element is no error. */
+	CHECK(strstr(buf_cstr(&b), "add element") < strstr(buf_cstr(&b),
+							    "delete element") &&
+		  strstr(buf_cstr(&b), "add element"),
+	      "guard delete: %s", buf_cstr(&b));
+	CHECK(net_render_guard_port("a\"b", "02:ec:2d:00:00:04", ip, true,
+				    &b) == -EINVAL &&
+		  net_render_guard_port("x", "ff:ff:ff:ff:ff:ff", ip, true,
+					&b) == -EINVAL,
+	      "bad device or MAC refused");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -401,5 +448,6 @@ main(void)
 	test_router_batch();
 	test_port_batch();
 	test_dnsmasq_conf();
+	test_guard();
 	return UNIT_DONE();
 }

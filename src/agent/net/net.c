@@ -33,6 +33,7 @@
 
 #define DEFAULT_IP	"/usr/sbin/ip"
 #define DEFAULT_DNSMASQ "/usr/sbin/dnsmasq"
+#define DEFAULT_NFT	"/usr/sbin/nft"
 
 void
 net_vpc_paths(const struct net *n, unsigned vpc, struct vpc_paths *p)
@@ -104,6 +105,44 @@ net_ip_batch(struct net *n, const char *ns, const struct buf *batch,
 	if (batch->len == 0)
 		return 0;
 	return net_run_ip(n, args, buf_cstr(batch), what, e);
+}
+
+struct nft_call {
+	const char *argv[4];
+	const char *input;
+	struct buf *out;
+};
+
+static int
+nft_in_ns(void *p)
+{
+	struct nft_call *c = p;
+
+	return net_run(c->argv, c->input, c->out);
+}
+
+int
+net_nft(struct net *n, const char *ns, const struct buf *script,
+	const char *what, struct err *e)
+{
+	struct buf out;
+	struct nft_call c = {
+	    .argv = {n->cfg.nft_bin, "-f", "-", NULL},
+	    .input = buf_cstr(script),
+	    .out = &out,
+	};
+	int rc;
+
+	if (buf_failed(script))
+		return err_set(e, "InternalError", "%s: script too long", what);
+	if (script->len == 0)
+		return 0;
+	buf_init(&out, NET_RUN_OUTPUT_MAX + 1);
+	rc = netns_call(ns, nft_in_ns, &c);
+	if (rc != 0)
+		net_fail(e, what, rc, &out);
+	buf_free(&out);
+	return rc == 0 ? 0 : -1;
 }
 
 /* --- namespaces ----------------------------------------------------- */
@@ -289,11 +328,14 @@ net_open(const struct net_config *cfg, struct net **ret, struct err *e)
 	if (!n->cfg.dnsmasq_bin[0])
 		snprintf(n->cfg.dnsmasq_bin, sizeof(n->cfg.dnsmasq_bin),
 			 DEFAULT_DNSMASQ);
-	if (!path_ok(n->cfg.ip_bin) || !path_ok(n->cfg.dnsmasq_bin)) {
+	if (!n->cfg.nft_bin[0])
+		snprintf(n->cfg.nft_bin, sizeof(n->cfg.nft_bin), DEFAULT_NFT);
+	if (!path_ok(n->cfg.ip_bin) || !path_ok(n->cfg.dnsmasq_bin) ||
+	    !path_ok(n->cfg.nft_bin)) {
 		err_set(e, "InternalError",
-			"%s or %s is missing (Debian packages iproute2 and "
-			"dnsmasq-base)",
-			n->cfg.ip_bin, n->cfg.dnsmasq_bin);
+			"%s, %s or %s is missing (Debian packages iproute2, "
+			"dnsmasq-base and nftables)",
+			n->cfg.ip_bin, n->cfg.dnsmasq_bin, n->cfg.nft_bin);
 		free(n);
 		return -1;
 	}
@@ -334,6 +376,14 @@ net_host_ensure(struct net *n, unsigned host, char ret_ns[NET_NSNAME_SIZE],
 			       host);
 	pthread_mutex_lock(&n->lock);
 	rc = net_ns_ensure(n, ns, NET_NS_HOST, e);
+	if (rc == 0) {
+		struct buf guard;
+
+		buf_init(&guard, NET_BATCH_MAX);
+		net_render_guard_base(&guard);
+		rc = net_nft(n, ns, &guard, "the host's port guard", e);
+		buf_free(&guard);
+	}
 	pthread_mutex_unlock(&n->lock);
 	if (rc == 0)
 		memcpy(ret_ns, ns, sizeof(ns));

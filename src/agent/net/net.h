@@ -34,9 +34,14 @@
  * Errors: -1 with e filled (InvalidParameterValue for bad input,
  * InternalError with the tool's own words otherwise).
  *
- * Not here yet (their issue): security groups (nftables per port in the
- * host namespace, which must also drop DHCP server replies, udp sport 67,
- * from instance ports), network ACLs (chains in the router on the
+ * Each host namespace has a port guard (net_render.h, nft bridge table
+ * ec2d_guard): a frame from an instance port must carry that port's MAC
+ * and, for IPv4 and ARP, its address; DHCP server replies and anything
+ * else from ports are dropped. The ports are set elements, added at plug
+ * and removed at unplug.
+ *
+ * Not here yet (their issue): security groups (stateful filtering per
+ * port in the host namespace), network ACLs (chains in the router on the
  * bridge), Elastic IPs and the internet gateway (NAT maps and a link in
  * the router), VXLAN between machines. Each is a renderer beside
  * net_render.c plus a step in the ensure calls.
@@ -59,6 +64,7 @@ struct net_config {
 	char run_dir[NET_PATH_MAX];	/* "": /run/ec2d-<tag> */
 	char ip_bin[NET_PATH_MAX];	/* "": /usr/sbin/ip */
 	char dnsmasq_bin[NET_PATH_MAX]; /* "": /usr/sbin/dnsmasq */
+	char nft_bin[NET_PATH_MAX];	/* "": /usr/sbin/nft */
 };
 
 struct net_vpc {

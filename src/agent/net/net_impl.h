@@ -44,6 +44,10 @@ int net_fail(struct err *e, const char *what, int rc, const struct buf *out);
 /* `ip ARGS...` (at most 14); -1 with e filled when it fails. */
 int net_run_ip(struct net *n, const char *const *args, const char *input,
 	       const char *what, struct err *e);
+/* `nft -f -` with script on stdin, inside namespace ns; nothing when
+ * it is empty. */
+int net_nft(struct net *n, const char *ns, const struct buf *script,
+	    const char *what, struct err *e);
 /* `ip -n NS -batch -` with batch on stdin; nothing when it is empty. */
 int net_ip_batch(struct net *n, const char *ns, const struct buf *batch,
 		 const char *what, struct err *e);

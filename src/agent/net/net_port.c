@@ -107,6 +107,31 @@ out:
 	return rc;
 }
 
+/*
+ * The host's port guard (net_render.h) with this port in or out of it.
+ * Plugging also (re)applies the guard's rules: a host namespace made by a
+ * plug has them too.
+ */
+static int
+guard_port(struct net *n, const char *host_ns, const char *dev,
+	   const char *mac, uint32_t ip, bool add, struct err *e)
+{
+	struct buf script;
+	int rc;
+
+	buf_init(&script, NET_BATCH_MAX);
+	if (add)
+		net_render_guard_base(&script);
+	rc = net_render_guard_port(dev, mac, ip, add, &script);
+	if (rc == 0)
+		rc = net_nft(n, host_ns, &script,
+			     add ? "guard the port" : "unguard the port", e);
+	else
+		rc = err_set(e, "InvalidParameterValue", "MAC %s", mac);
+	buf_free(&script);
+	return rc;
+}
+
 /* The port's DHCP host line; reload dnsmasq when it changed. */
 static int
 plug_dhcp(struct net *n, const struct net_port *p, uint32_t ip, const char *dev,
@@ -153,6 +178,7 @@ net_port_plug(struct net *n, const struct net_port *p,
 		goto out;
 	}
 	if (net_ns_ensure(n, host_ns, NET_NS_HOST, e) < 0 ||
+	    guard_port(n, host_ns, dev, p->mac, ip, true, e) < 0 ||
 	    plug_devices(n, p, host_ns, router_ns, e) < 0 ||
 	    plug_dhcp(n, p, ip, dev, e) < 0)
 		goto out;
@@ -174,6 +200,7 @@ net_port_unplug(struct net *n, const struct net_port *p, struct err *e)
 	char path[NET_PATH_MAX + 128];
 	struct net_observed o;
 	struct vpc_paths vp;
+	uint32_t ip;
 	int rc = 0;
 
 	if (port_check(n, p, NULL, e) < 0)
@@ -192,6 +219,11 @@ net_port_unplug(struct net *n, const struct net_port *p, struct err *e)
 
 			rc = net_run_ip(n, args, NULL, "remove the port", e);
 		}
+		/* Its MAC and address leave the guard (a later port of the
+		 * same number must not inherit them). */
+		if (rc == 0 && p->mac && p->ip && net_ip_parse(p->ip, &ip) == 0 &&
+		    net_mac_valid(p->mac))
+			rc = guard_port(n, host_ns, dev, p->mac, ip, false, e);
 	}
 	if (rc == 0 && unlink(path) == 0) {
 		char router_ns[NET_NSNAME_SIZE];

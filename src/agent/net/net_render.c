@@ -255,3 +255,65 @@ net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out)
 	buf_addf(out, "%s,%s,%s\n", mac, addr, name);
 	return 0;
 }
+
+void
+net_render_guard_base(struct buf *out)
+{
+	static const char *const rules[] = {
+	    "iifname != @ports accept",
+	    "iifname . ether saddr != @port_mac drop",
+	    /* A guest must not answer DHCP for the others. */
+	    "ether type ip udp sport 67 drop",
+	    "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 "
+	    "udp dport 67 accept",
+	    "iifname . ether saddr . ip saddr @port_ip accept",
+	    "arp saddr ip 0.0.0.0 accept",
+	    "iifname . arp saddr ether . arp saddr ip @port_ip accept",
+	    "drop",
+	};
+	const char *t = "bridge " NET_GUARD_TABLE;
+
+	buf_addf(out, "add table %s\n", t);
+	buf_addf(out, "add set %s ports { type ifname; }\n", t);
+	buf_addf(out, "add set %s port_mac { type ifname . ether_addr; }\n",
+		 t);
+	buf_addf(out,
+		 "add set %s port_ip "
+		 "{ type ifname . ether_addr . ipv4_addr; }\n",
+		 t);
+	buf_addf(out,
+		 "add chain %s prerouting { type filter hook prerouting "
+		 "priority -200; policy accept; }\n",
+		 t);
+	buf_addf(out, "flush chain %s prerouting\n", t);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		buf_addf(out, "add rule %s prerouting %s\n", t, rules[i]);
+}
+
+static void
+guard_elements(struct buf *out, const char *verb, const char *dev,
+	       const char *mac, const char *addr)
+{
+	const char *t = "bridge " NET_GUARD_TABLE;
+
+	buf_addf(out, "%s element %s ports { \"%s\" }\n", verb, t, dev);
+	buf_addf(out, "%s element %s port_mac { \"%s\" . %s }\n", verb, t, dev,
+		 mac);
+	buf_addf(out, "%s element %s port_ip { \"%s\" . %s . %s }\n", verb, t,
+		 dev, mac, addr);
+}
+
+int
+net_render_guard_port(const char *dev, const char *mac, uint32_t ip,
+		      bool add, struct buf *out)
+{
+	char addr[NET_IP_STRLEN];
+
+	if (!net_mac_valid(mac) || !dev || !dev[0] || strpbrk(dev, "\" \n"))
+		return -EINVAL;
+	net_ip_format(ip, addr);
+	if (!add) /* first, so that the delete cannot fail */
+		guard_elements(out, "add", dev, mac, addr);
+	guard_elements(out, add ? "add" : "delete", dev, mac, addr);
+	return 0;
+}

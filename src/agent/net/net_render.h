@@ -18,6 +18,7 @@
 #ifndef EC2D_AGENT_NET_NET_RENDER_H
 #define EC2D_AGENT_NET_NET_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -106,5 +107,26 @@ int net_render_dnsmasq_conf(const struct net_dhcp_spec *s, struct buf *out);
 
 /* A dhcp-hosts line: "MAC,IP,ip-a-b-c-d\n". */
 int net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out);
+
+/*
+ * The port guard of a host namespace (nft -f input; ARCHITECTURE.md 5):
+ * table bridge NET_GUARD_TABLE, whose prerouting chain lets a frame in
+ * from an instance port only with that port's MAC, and then only IPv4
+ * from its address (or a DHCP request from 0.0.0.0) and ARP for its
+ * address (or a probe from 0.0.0.0); it drops DHCP server replies (udp
+ * sport 67) from ports and everything else (IPv6 included). Frames from
+ * the uplink to the router pass. One transaction, safe to apply again:
+ * the sets (the ports) are kept, the chain is flushed and refilled.
+ */
+#define NET_GUARD_TABLE "ec2d_guard"
+void net_render_guard_base(struct buf *out);
+
+/*
+ * Add (or, with add false, remove) port dev with its MAC and address to
+ * the guard's sets. Removing adds first, so it never fails on an
+ * absent element. -EINVAL for a bad MAC.
+ */
+int net_render_guard_port(const char *dev, const char *mac, uint32_t ip,
+			  bool add, struct buf *out);
 
 #endif
