@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -148,8 +149,10 @@ open_v2(struct cgroups *cg, const char *root, const char *name)
 	if (mkdir(cg->base[0], 0755) < 0 && errno != EEXIST)
 		return -errno;
 	rc = write_file(cg->base[0], "cgroup.subtree_control", "+cpu +memory");
-	if (rc)
+	if (rc) {
+		rmdir(cg->base[0]); /* when empty: it may be an earlier run's */
 		return rc;
+	}
 	cg->n = 1;
 	cg->mode = CGROUP_V2;
 	return 0;
@@ -173,8 +176,11 @@ open_v1(struct cgroups *cg, const char *root, const char *name)
 			     root, ctl[i], self, name) >= (int)sizeof(cg->base[i]))
 			return -ENAMETOOLONG;
 		rc = make_dirs(cg->base[i]);
-		if (rc)
+		if (rc) {
+			if (i == 1)
+				rmdir(cg->base[0]);
 			return rc;
+		}
 	}
 	cg->n = 2;
 	cg->mode = CGROUP_V1;
@@ -232,13 +238,30 @@ cgroup_close(struct cgroups *cg)
 void
 cgroup_destroy(struct cgroups *cg)
 {
+	int err = 0;
+
 	if (cgroup_mode(cg) == CGROUP_NONE)
 		return;
-	sweep(cg);
-	for (size_t i = 0; i < cg->n; i++)
-		if (rmdir(cg->base[i]) < 0 && errno != ENOENT)
+	/*
+	 * A QEMU that was killed but is not our child (adopted) may still be
+	 * exiting and keep its cgroup busy: a bounded wait, 1 s at most.
+	 */
+	for (int tries = 0; tries < 20; tries++) {
+		struct timespec pause = {0, 50 * 1000 * 1000};
+
+		err = 0;
+		sweep(cg);
+		for (size_t i = 0; i < cg->n; i++)
+			if (rmdir(cg->base[i]) < 0 && errno != ENOENT)
+				err = errno;
+		if (err != EBUSY)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	for (size_t i = 0; err && i < cg->n; i++)
+		if (access(cg->base[i], F_OK) == 0)
 			log_msg(LOG_WARN, "cgroup left", "cgroup=%s reason=\"%s\"",
-				cg->base[i], strerror(errno));
+				cg->base[i], strerror(err));
 }
 
 enum cgroup_mode

@@ -43,26 +43,63 @@ cloud_host_no(const struct config *cfg, size_t h)
 			  (h % per_zone(cfg)) * CONFIG_MAX_ZONES);
 }
 
-/* The configured hosts as available; any other recorded one unavailable
- * (its instances stay where they are, nothing new lands there). */
+/* The first instance not yet terminated on host id, and how many. */
+static size_t
+live_on(const struct instance *v, size_t n, const char *id,
+	const char **first)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].host_id, id) == 0 &&
+		    strcmp(v[i].state, "terminated") != 0 && !live++)
+			*first = v[i].id;
+	return live;
+}
+
+/*
+ * The configured hosts as available; any other recorded one unavailable
+ * (nothing new lands there). A host that is no longer configured but
+ * still has instances refuses the start: no agent would run them.
+ */
 static int
 hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 {
 	struct host_row *old = NULL;
-	size_t nold = 0;
+	struct instance *v = NULL;
+	size_t nold = 0, n = 0;
 	int rc = 0;
 
 	if (store_host_list(tx, &old, &nold, e) < 0)
 		return -1;
+	if (store_instance_list(tx, &v, &n, e) < 0) {
+		free(old);
+		return -1;
+	}
 	for (size_t i = 0; i < nold && rc == 0; i++) {
 		bool configured = false;
 		char id[sizeof(old[i].id)];
+		const char *first = "";
+		size_t live;
 
 		for (size_t h = 0; h < cloud_nhosts(cfg) && !configured; h++) {
 			cloud_host_id(cfg, h, id, sizeof(id));
 			configured = strcmp(id, old[i].id) == 0;
 		}
-		if (configured || strcmp(old[i].state, "unavailable") == 0)
+		if (configured)
+			continue;
+		live = live_on(v, n, old[i].id, &first);
+		if (live) {
+			rc = err_set(e, "InternalError",
+				     "host %s is no longer configured "
+				     "(--hosts-per-zone %d) but %zu instance(s) "
+				     "are on it (%s): terminate them first, "
+				     "or keep the hosts",
+				     old[i].id, cfg->hosts_per_zone, live,
+				     first);
+			break;
+		}
+		if (strcmp(old[i].state, "unavailable") == 0)
 			continue;
 		snprintf(old[i].state, sizeof(old[i].state), "unavailable");
 		log_msg(LOG_WARN, "host no longer configured", "host=%s",
@@ -70,6 +107,7 @@ hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 		rc = store_host_put(tx, &old[i], e);
 	}
 	free(old);
+	instances_free(v, n);
 	for (size_t h = 0; h < cloud_nhosts(cfg) && rc == 0; h++) {
 		struct host_row r = {
 			.vcpus = cfg->host_vcpus,

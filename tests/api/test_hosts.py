@@ -83,6 +83,30 @@ def test_two_hosts_in_one_zone(two_hosts, tmp_path):
     wait_for(c, iid, "terminated")
 
 
+def test_fewer_hosts_refused_while_in_use(two_hosts):
+    """Lowering --hosts-per-zone while the dropped host still has an
+    instance (stopped with ec2d here) is refused at start, naming the host
+    and the instance: no agent would run it. With the hosts back it
+    starts, and the instance can be terminated."""
+    c = two_hosts.client()
+    ids = [i["InstanceId"] for i in run(c, two_hosts.ami, MinCount=2,
+                                         MaxCount=2)["Instances"]]
+    for iid in ids:
+        wait_for(c, iid, "running")
+    assert two_hosts.stop() == 0, two_hosts.log()[-3000:]
+    args = list(two_hosts.args)
+    args[args.index("--hosts-per-zone") + 1] = "1"
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p.stderr[-3000:]
+    assert "host use1-az1-h2 is no longer configured" in p.stderr, p.stderr
+    assert "terminate them first" in p.stderr
+    two_hosts.start()
+    c = two_hosts.client()
+    c.terminate_instances(InstanceIds=ids)
+    for iid in ids:
+        wait_for(c, iid, "terminated")
+
+
 def test_hosts_per_zone_bounds():
     for bad in ("0", "5", "x"):
         p = subprocess.run([BIN, "serve", "--hosts-per-zone", bad,

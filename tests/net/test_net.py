@@ -402,6 +402,25 @@ def step_spoof(d, i1):
     in_ns(i1, ["ip", "addr", "del", "172.31.0.99/20", "dev", dev])
     code, body = curl(i1, "/latest/meta-data/instance-id")
     check(code == 200 and body == I1["instance_id"], "its own address still works")
+    # A link-local frame (LLDP) from the gateway's MAC: it skips the
+    # bridge's prerouting hook, but must not teach the bridge that the
+    # gateway is behind i1's port.
+    check(ping(i1, "172.31.0.1"), "i1 pings its gateway")
+    neigh = in_ns(i1, ["ip", "neigh", "show", "172.31.0.1"]).stdout.split()
+    gw_mac = neigh[neigh.index("lladdr") + 1] if "lladdr" in neigh else ""
+    check(bool(gw_mac), "the gateway's MAC: %s" % neigh)
+    frame = ("bytes.fromhex('0180c200000e' + '%s' + '88cc') + bytes(46)"
+             % gw_mac.replace(":", ""))
+    in_ns(i1, ["python3", "-c",
+               "import socket; s = socket.socket(socket.AF_PACKET, "
+               "socket.SOCK_RAW); s.bind(('%s', 0)); "
+               "[s.send(%s) for _ in range(3)]" % (dev, frame)])
+    fdb = run(["bridge", "-n", d.ns("h1"), "fdb", "show"]).stdout
+    stolen = [l for l in fdb.splitlines()
+              if l.startswith(gw_mac) and " e%st1 " % d.tag in l + " "]
+    check(not stolen, "an LLDP frame from the gateway's MAC moves nothing "
+          "onto i1's port: %s" % stolen)
+    check(ping(i1, "172.31.0.1"), "i1 still pings its gateway")
     in_ns(i1, ["ip", "link", "set", dev, "address", "02:ec:2d:00:00:99"])
     check(not ping(i1, I2["ip"]), "a changed MAC is cut off")
     in_ns(i1, ["ip", "link", "set", dev, "address", I1["mac"]])

@@ -281,6 +281,7 @@ test_port_batch(void)
 	      "first port on the host");
 	CHECK_STR(buf_cstr(&b),
 		  "link add eab12b1 type bridge\n"
+		  "link set eab12b1 type bridge no_linklocal_learn 1\n"
 		  "link set eab12b1 up\n"
 		  "link add eab12u1 type veth peer name eab12h2 netns "
 		  "ec2d-ab12-vpc1\n"
@@ -297,9 +298,11 @@ test_port_batch(void)
 	tap.owner_uid = tap.owner_gid = -1;
 	CHECK(net_render_host_port(&tap, &o, &b, &fresh) == 0 && fresh == 0,
 	      "port again");
-	CHECK_STR(buf_cstr(&b), "link set eab12b1 up\n"
-				"link set eab12u1 master eab12b1 up\n"
-				"link set eab12t1f master eab12b1 up\n");
+	CHECK_STR(buf_cstr(&b),
+		  "link set eab12b1 type bridge no_linklocal_learn 1\n"
+		  "link set eab12b1 up\n"
+		  "link set eab12u1 master eab12b1 up\n"
+		  "link set eab12t1f master eab12b1 up\n");
 
 	veth.kind = NET_PORT_VETH;
 	veth.peer_ns = "ec2d-ab12-i1";

@@ -171,6 +171,13 @@ net_render_host_port(const struct net_port_spec *p,
 		return -EINVAL;
 	if (!has_link(o, br))
 		buf_addf(out, "link add %s type bridge\n", br);
+	/*
+	 * Link-local frames (01:80:c2:00:00:0x: LLDP, 802.1X, ...) bypass
+	 * netfilter, and the bridge would learn their source MAC: a guest
+	 * could move the router's MAC onto its own port. Other frames are
+	 * learned only once the port guard let them in.
+	 */
+	buf_addf(out, "link set %s type bridge no_linklocal_learn 1\n", br);
 	buf_addf(out, "link set %s up\n", br);
 	new_uplink = !has_link(o, up);
 	if (new_uplink)
@@ -262,12 +269,15 @@ net_render_guard_base(struct buf *out)
 	static const char *const rules[] = {
 	    "iifname != @ports accept",
 	    "iifname . ether saddr != @port_mac drop",
-	    /* A guest must not answer DHCP for the others. */
+	    /* A guest must not answer DHCP for the others, from any port. */
 	    "ether type ip udp sport 67 drop",
+	    "ether type ip udp dport 68 drop",
 	    "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 "
 	    "udp dport 67 accept",
 	    "iifname . ether saddr . ip saddr @port_ip accept",
-	    "arp saddr ip 0.0.0.0 accept",
+	    /* Address probes (RFC 5227) from 0.0.0.0, with its own MAC. */
+	    "arp operation request arp saddr ip 0.0.0.0 "
+	    "iifname . arp saddr ether @port_mac accept",
 	    "iifname . arp saddr ether . arp saddr ip @port_ip accept",
 	    "drop",
 	};
@@ -288,6 +298,7 @@ net_render_guard_base(struct buf *out)
 	buf_addf(out, "flush chain %s prerouting\n", t);
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		buf_addf(out, "add rule %s prerouting %s\n", t, rules[i]);
+
 }
 
 static void

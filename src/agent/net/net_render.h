@@ -113,9 +113,11 @@ int net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out);
  * table bridge NET_GUARD_TABLE, whose prerouting chain lets a frame in
  * from an instance port only with that port's MAC, and then only IPv4
  * from its address (or a DHCP request from 0.0.0.0) and ARP for its
- * address (or a probe from 0.0.0.0); it drops DHCP server replies (udp
- * sport 67) from ports and everything else (IPv6 included). Frames from
- * the uplink to the router pass. One transaction, safe to apply again:
+ * address (or a request probing from 0.0.0.0); it drops DHCP server
+ * traffic (udp sport 67 or dport 68) from ports and everything else
+ * (IPv6, VLAN tags included). Frames from the uplink to the router pass.
+ * Link-local frames bypass netfilter: the host's VPC bridges do not learn
+ * from them (no_linklocal_learn, net_render_host_port). One transaction, safe to apply again:
  * the sets (the ports) are kept, the chain is flushed and refilled.
  */
 #define NET_GUARD_TABLE "ec2d_guard"
