@@ -10,7 +10,7 @@
  *   | tap ...        --+ bridge  -+---------+-             + bridge     |
  *   |                  e<tag>b<V> | e<tag>u<V>             e<tag>r<V>   |
  *   +-----------------------------+         |  gateways .1 of each subnet|
- *     QEMU runs here and opens its tap      |  lo: 169.254.169.254/32    |
+ *     QEMU runs here, its tap handed open   |  lo: 169.254.169.254/32    |
  *                                           |  dnsmasq (DHCP only)       |
  *                                           |  IMDS socket (imds_server) |
  *                                           +---------------------------+
