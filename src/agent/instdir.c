@@ -64,9 +64,7 @@ instdir_make(const char *dir, uid_t uid, gid_t gid)
 {
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
-	/* Also a folder an earlier ec2d gave to QEMU's user: back to root,
-	 * 0700, when root is asked for. */
-	if (chown(dir, uid, gid) < 0 || chmod(dir, uid ? 0750 : 0700) < 0)
+	if (uid != 0 && chown(dir, uid, gid) < 0)
 		return -errno;
 	return 0;
 }
