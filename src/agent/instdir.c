@@ -64,7 +64,9 @@ instdir_make(const char *dir, uid_t uid, gid_t gid)
 {
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
-	if (uid != 0 && chown(dir, uid, gid) < 0)
+	/* Also a folder an earlier ec2d gave to QEMU's user: back to root,
+	 * 0700, when root is asked for. */
+	if (chown(dir, uid, gid) < 0 || chmod(dir, uid ? 0750 : 0700) < 0)
 		return -errno;
 	return 0;
 }

@@ -38,7 +38,8 @@ bool instdir_id_valid(const char *id);
 /* dir/name into out; -ENAMETOOLONG when it does not fit. */
 int instdir_file(char *out, size_t size, const char *dir, const char *name);
 
-/* Create dir (mode 0750) if missing; owned by uid:gid when uid != 0. */
+/* Create dir if missing and make it uid:gid's: mode 0750, or 0700 for
+ * root (the agent's launch: QEMU gets its files open). */
 int instdir_make(const char *dir, uid_t uid, gid_t gid);
 
 bool instdir_exists(const char *dir, const char *name);

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent/cgroup.h"
@@ -26,7 +29,33 @@
 #include "common/strlist.h"
 
 #define ROOT_PORTS   4		 /* hot-plug slots per guest (q35) */
-#define TAP_FD	     3		 /* the tap, open, in QEMU (spawn.h) */
+/*
+ * QEMU gets every file of its instance open (spawn.h's pass_fds, as fds
+ * 3, 4, ... in this order): its tap, its QMP socket, already listening,
+ * its console, its disks. Its folder stays root's, 0700: a QEMU that
+ * escaped its guest reaches no other instance's disks or monitor.
+ */
+struct fd_plan {
+	int tap; /* -1: no network */
+	int qmp, console, root;
+	int store[HOST_STORE_DISKS_MAX];
+	size_t n; /* fds in all */
+};
+
+static void
+plan_fds(const struct host_instance *w, struct fd_plan *f)
+{
+	int next = 3;
+
+	f->tap = w->tap[0] ? next++ : -1;
+	f->qmp = next++;
+	f->console = next++;
+	f->root = next++;
+	for (unsigned i = 0; i < w->store_disks && i < HOST_STORE_DISKS_MAX;
+	     i++)
+		f->store[i] = next++;
+	f->n = (size_t)(next - 3);
+}
 #define CONSOLE_MAX  (8LL << 20) /* trimmed before a start ... */
 #define CONSOLE_KEEP (1LL << 20) /* ... to its last MiB */
 
@@ -100,11 +129,11 @@ fill_paths(const struct launch_ctx *l, unsigned n_store, struct start_paths *p)
 /* The QEMU command line for want; reason filled on failure. */
 static int
 build_argv(const struct launch_ctx *l, const struct host_instance *w,
-	   const struct start_paths *p, struct strlist *argv, char *reason,
-	   size_t reason_size)
+	   const struct start_paths *p, const struct fd_plan *f,
+	   struct strlist *argv, char *reason, size_t reason_size)
 {
 	struct qemu_disk store[HOST_STORE_DISKS_MAX];
-	struct qemu_nic nic = {.tap = w->tap, .fd = TAP_FD, .mac = w->mac};
+	struct qemu_nic nic = {.tap = w->tap, .fd = f->tap, .mac = w->mac};
 	struct qemu_spec spec = {
 	    .qemu_binary = l->cfg->qemu,
 	    .instance_id = l->id,
@@ -117,20 +146,23 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    .kernel = w->kernel,
 	    .initrd = w->initrd[0] ? w->initrd : NULL,
 	    .cmdline = w->cmdline[0] ? w->cmdline : NULL,
-	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2},
+	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2,
+		     .fd = f->root},
 	    .instance_store = store,
 	    .n_instance_store = w->store_disks,
 	    .root_ports = ROOT_PORTS,
 	    .nics = &nic,
 	    .n_nics = w->tap[0] ? 1 : 0,
 	    .console_log = p->console,
+	    .console_fd = f->console,
 	    .qmp_socket = p->qmp,
-	    .pidfile = p->pidfile,
+	    .qmp_fd = f->qmp,
 	};
 	struct err e = {"", ""};
 
 	for (unsigned i = 0; i < w->store_disks; i++)
-		store[i] = (struct qemu_disk){p->store[i], QEMU_DISK_RAW};
+		store[i] = (struct qemu_disk){p->store[i], QEMU_DISK_RAW,
+					      f->store[i]};
 	if (qemu_argv_build(&spec, argv, &e) < 0) {
 		snprintf(reason, reason_size, "%.200s", e.message);
 		return -EINVAL;
@@ -180,22 +212,6 @@ check_inputs(const struct launch_ctx *l, const struct host_instance *w,
 	return 0;
 }
 
-/* console.log exists (QEMU appends), owned by QEMU's user. */
-static int
-console_prepare(const struct launch_ctx *l, const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (l->cfg->run_uid != 0 &&
-	    fchown(fd, l->cfg->run_uid, l->cfg->run_gid) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 static int
 open_netns(const struct launch_ctx *l, int *ret_fd)
 {
@@ -209,56 +225,120 @@ open_netns(const struct launch_ctx *l, int *ret_fd)
 	return *ret_fd < 0 ? -errno : 0;
 }
 
-/* The tap, opened as root in the host's namespace; -1 when none. */
+/* A unix socket listening at path (a stale one replaced); -errno. */
 static int
-open_tap(const struct launch_ctx *l, const struct host_instance *w,
-	 int *ret_fd, char *reason, size_t reason_size)
+listen_unix(const char *path)
 {
-	*ret_fd = -1;
-	if (!w->tap[0])
-		return 0;
-	*ret_fd = netns_tap_open(l->cfg->netns, w->tap);
-	if (*ret_fd >= 0)
-		return 0;
-	snprintf(reason, reason_size, "tap %s: %s", w->tap,
-		 strerror(-*ret_fd));
-	return *ret_fd;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 /*
- * Fork QEMU with argv; its stdout and stderr go to qemu.log. The tap is
- * opened here, as root, and handed over as TAP_FD (QEMU may run as a user
- * who could not open /dev/net/tun); QEMU joins its cgroup before exec.
+ * The fds of plan f, open, in its order (pass[0] is fd 3 in QEMU). 0, or
+ * -errno with reason filled and nothing left open.
+ */
+static int
+open_fds(const struct launch_ctx *l, const struct host_instance *w,
+	 const struct start_paths *p, const struct fd_plan *f, int *pass,
+	 char *reason, size_t reason_size)
+{
+	size_t k = 0;
+	int fd, rc = 0;
+	const char *what = "";
+
+	if (f->tap >= 0) {
+		fd = netns_tap_open(l->cfg->netns, w->tap);
+		if (fd < 0) {
+			snprintf(reason, reason_size, "tap %s: %s", w->tap,
+				 strerror(-fd));
+			return fd;
+		}
+		pass[k++] = fd;
+	}
+	what = "QMP socket";
+	if ((fd = listen_unix(p->qmp)) < 0)
+		goto fail;
+	pass[k++] = fd;
+	what = "console";
+	fd = open(p->console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0 && (fd = -errno))
+		goto fail;
+	pass[k++] = fd;
+	what = "root disk";
+	if ((fd = open(p->root, O_RDWR | O_CLOEXEC)) < 0 && (fd = -errno))
+		goto fail;
+	pass[k++] = fd;
+	what = "instance store";
+	for (unsigned i = 0; i < w->store_disks; i++) {
+		if ((fd = open(p->store[i], O_RDWR | O_CLOEXEC)) < 0 &&
+		    (fd = -errno))
+			goto fail;
+		pass[k++] = fd;
+	}
+	return 0;
+fail:
+	rc = fd;
+	snprintf(reason, reason_size, "%s: %s", what, strerror(-rc));
+	while (k)
+		close(pass[--k]);
+	return rc;
+}
+
+/*
+ * Fork QEMU with argv; its stdout and stderr go to qemu.log. Every file
+ * it needs is opened here, as root, and handed over (fd_plan): QEMU may
+ * run as a user who can open none of them. QEMU joins its cgroup before
+ * exec.
  */
 static int
 spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
-	   char **argv, pid_t *ret_pid, char *reason, size_t reason_size)
+	   const struct start_paths *p, const struct fd_plan *f, char **argv,
+	   pid_t *ret_pid, char *reason, size_t reason_size)
 {
 	char log_path[INSTDIR_PATH_MAX];
-	int cg_fds[CGROUP_FDS_MAX];
+	int cg_fds[CGROUP_FDS_MAX], pass[SPAWN_PASS_FDS_MAX];
 	struct spawn_opts o = {
 	    .argv = argv,
 	    .uid = l->cfg->run_uid,
 	    .gid = l->cfg->run_gid,
 	    .join_fds = cg_fds,
+	    .pass_fds = pass,
 	};
-	int log_fd = -1, tap_fd = -1, rc;
+	int log_fd = -1, rc;
 	unsigned long long mem =
 	    ((unsigned long long)w->memory_mib + QEMU_OVERHEAD_MIB) << 20;
 
+	if (f->n > SPAWN_PASS_FDS_MAX) {
+		snprintf(reason, reason_size, "%zu files for QEMU (at most %d)",
+			 f->n, SPAWN_PASS_FDS_MAX);
+		return -EINVAL;
+	}
 	rc = open_netns(l, &o.netns_fd);
 	if (rc) {
 		snprintf(reason, reason_size, "network namespace %s: %s",
 			 l->cfg->netns, strerror(-rc));
 		return rc;
 	}
-	rc = open_tap(l, w, &tap_fd, reason, reason_size);
+	instdir_remove_runtime(l->dir);
+	rc = open_fds(l, w, p, f, pass, reason, reason_size);
 	if (rc)
 		goto out;
-	if (tap_fd >= 0) {
-		o.pass_fds = &tap_fd;
-		o.n_pass_fds = 1;
-	}
+	o.n_pass_fds = f->n;
 	rc = cgroup_prepare(l->cg, l->id, w->vcpus, mem, cg_fds, &o.n_join_fds);
 	if (rc) {
 		snprintf(reason, reason_size, "cgroup: %s", strerror(-rc));
@@ -269,7 +349,6 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		log_fd = open(log_path,
 			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	o.stdout_fd = o.stderr_fd = log_fd;
-	instdir_remove_runtime(l->dir);
 	rc = spawn_start(&o, ret_pid);
 	if (rc) {
 		snprintf(reason, reason_size, "cannot run %.200s: %s",
@@ -279,10 +358,10 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 out:
 	for (size_t i = 0; i < o.n_join_fds; i++)
 		close(cg_fds[i]);
+	for (size_t i = 0; i < o.n_pass_fds; i++)
+		close(pass[i]);
 	if (log_fd >= 0)
 		close(log_fd);
-	if (tap_fd >= 0)
-		close(tap_fd);
 	if (o.netns_fd >= 0)
 		close(o.netns_fd);
 	return rc;
@@ -294,10 +373,9 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	    size_t reason_size)
 {
 	struct start_paths *p = calloc(1, sizeof(*p));
+	struct fd_plan f;
 	struct strlist argv;
 	char **vec = NULL;
-	uid_t uid = l->cfg->run_uid;
-	gid_t gid = l->cfg->run_gid;
 	int rc;
 
 	strlist_init(&argv);
@@ -308,30 +386,28 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	rc = check_inputs(l, w, reason, reason_size);
 	if (rc)
 		goto out;
+	plan_fds(w, &f);
 	rc = fill_paths(l, w->store_disks, p);
-	if (rc == 0)
-		rc = instdir_make(l->dir, uid, gid);
+	if (rc == 0) /* root's alone: QEMU gets its files open */
+		rc = instdir_make(l->dir, 0, 0);
 	if (rc) {
 		snprintf(reason, reason_size, "instance folder: %s",
 			 strerror(-rc));
 		goto out;
 	}
 	rc = instdir_create_root(l->dir, l->cfg->qemu_img, w->base_disk,
-				 w->root_gib, uid, gid, reason, reason_size);
+				 w->root_gib, 0, 0, reason, reason_size);
 	if (rc)
 		goto out;
-	rc =
-	    instdir_reset_store(l->dir, w->store_disks, w->store_gb, uid, gid);
-	if (rc == 0) {
+	rc = instdir_reset_store(l->dir, w->store_disks, w->store_gb, 0, 0);
+	if (rc == 0)
 		instdir_console_trim(l->dir, CONSOLE_MAX, CONSOLE_KEEP);
-		rc = console_prepare(l, p->console);
-	}
 	if (rc) {
 		snprintf(reason, reason_size, "instance files: %s",
 			 strerror(-rc));
 		goto out;
 	}
-	rc = build_argv(l, w, p, &argv, reason, reason_size);
+	rc = build_argv(l, w, p, &f, &argv, reason, reason_size);
 	if (rc)
 		goto out;
 	*ret_console = console_append(&argv) ? instdir_console_size(l->dir) : 0;
@@ -341,13 +417,12 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = spawn_qemu(l, w, vec, ret_pid, reason, reason_size);
+	rc = spawn_qemu(l, w, p, &f, vec, ret_pid, reason, reason_size);
 	if (rc)
 		goto out;
-	/* QEMU writes the same pid there once it has parsed its options;
-	 * ours is on disk as soon as the pid is known (an agent restarted
-	 * in between finds it). */
-	instdir_write_pid(l->dir, *ret_pid, uid, gid);
+	/* On disk as soon as the pid is known (an agent restarted in
+	 * between finds it). */
+	instdir_write_pid(l->dir, *ret_pid, 0, 0);
 	instdir_write_state(l->dir, w->boot, *ret_console);
 out:
 	free(vec);

@@ -37,7 +37,7 @@ struct spawn_opts {
 	size_t n_join_fds;
 };
 
-#define SPAWN_PASS_FDS_MAX 8
+#define SPAWN_PASS_FDS_MAX 16
 
 /*
  * spawn_start - start o->argv. 0 and *ret_pid once the child has exec'd;

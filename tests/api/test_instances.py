@@ -8,6 +8,7 @@ first build takes ~10 s). Guests boot under TCG (--accel tcg): a few
 seconds each on these machines.
 """
 import base64
+import glob
 import os
 import shutil
 import subprocess
@@ -123,13 +124,26 @@ def read(path):
         return f.read().strip()
 
 
-def check_confined(iid):
+def check_confined(iid, data_dir=None):
     """QEMU runs unprivileged (ec2d-qemu or nobody: --run-as auto), under
     its seccomp sandbox, with no capabilities, in a cgroup of its own that
     bounds its CPU to its vCPUs + 1/2 and its memory to the guest's + 384
     MiB.
-    Returns the cgroup folders."""
+    Its files are handed to it open: its folder is root's, 0700, and its
+    QMP socket root's, 0600, so another QEMU reaches neither. Returns the
+    cgroup folders."""
     pid, argv = qemu_pid(iid)
+    if data_dir:
+        (d,) = glob.glob(os.path.join(data_dir, "hosts", "*", "instances",
+                                      iid))
+        st = os.stat(d)
+        assert (st.st_uid, st.st_mode & 0o777) == (0, 0o700), oct(st.st_mode)
+        st = os.stat(os.path.join(d, "qmp.sock"))
+        assert (st.st_uid, st.st_mode & 0o777) == (0, 0o600), oct(st.st_mode)
+        opened = {os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                  for fd in os.listdir("/proc/%d/fd" % pid)}
+        assert os.path.join(d, "root.qcow2") in opened
+        assert not any(a.startswith(d) for a in argv), argv
     st = qemu_status(pid)
     uids = st["Uid"].split()
     assert uids[0] != "0" and len(set(uids)) == 1, st["Uid"]
@@ -256,7 +270,7 @@ def test_lifecycle(cloud, c):
                                                            "initializing"}
     # Confined, yet the guest has its network (it read its metadata):
     # the agent handed QEMU its tap, open.
-    cgroups = [check_confined(iid) for iid in ids]
+    cgroups = [check_confined(iid, cloud.data_dir) for iid in ids]
     for iid in ids:
         assert "metadata ok instance-id=%s" % iid in console(c, iid)
     # Reboot: a second boot shows on the console.

@@ -28,6 +28,12 @@ static const struct qemu_nic one_nic[] = {
     {.tap = "tap-0123abcd", .mac = "02:ec:2d:01:23:45"},
 };
 
+/* Instance store the agent opened: QEMU gets the disks as fds 7 and 8. */
+static const struct qemu_disk ephemeral_fds[] = {
+    {.format = QEMU_DISK_RAW, .fd = 7},
+    {.format = QEMU_DISK_RAW, .fd = 8},
+};
+
 /* A tap the agent opened and QEMU inherits as fd 3. */
 static const struct qemu_nic fd_nic[] = {
     {.fd = 3, .mac = "02:ec:2d:01:23:46"},
@@ -58,7 +64,12 @@ spec_microvm_tcg(void)
 	};
 }
 
-/* q35 with hot-plug ports, instance store, a NIC and the host channel. */
+/*
+ * q35 with hot-plug ports, instance store, a NIC and the host channel, as
+ * the agent starts it: every instance file handed over open (the tap 3,
+ * QMP listening on 4, the console 5, the root disk 6, the store 7 and 8),
+ * no pidfile.
+ */
 static struct qemu_spec
 spec_q35_tcg(void)
 {
@@ -68,11 +79,15 @@ spec_q35_tcg(void)
 	s.vcpus = 2;
 	s.memory_mib = 4096;
 	s.root_ports = 4;
-	s.instance_store = ephemeral;
+	s.instance_store = ephemeral_fds;
 	s.n_instance_store = 2;
 	s.nics = fd_nic;
 	s.n_nics = 1;
 	s.channel_socket = "/run/ec2d/i-0123456789abcdef0/chan.sock";
+	s.qmp_fd = 4;
+	s.console_fd = 5;
+	s.root.fd = 6;
+	s.pidfile = NULL;
 	return s;
 }
 
@@ -81,6 +96,10 @@ spec_q35_kvm(void)
 {
 	struct qemu_spec s = spec_q35_tcg();
 
+	/* The same by paths. */
+	s.instance_store = ephemeral;
+	s.qmp_fd = s.console_fd = s.root.fd = 0;
+	s.pidfile = "/run/ec2d/i-0123456789abcdef0/qemu.pid";
 	s.accel = ACCEL_KVM;
 	s.n_instance_store = 0;
 	s.nics = one_nic;

@@ -187,7 +187,7 @@ check_disk(const char *what, const struct qemu_disk *d, struct err *e)
 	if (!disk_format_name(d->format))
 		return err_set(e, INVALID,
 			       "qemu spec: %s has an unknown format", what);
-	return check_path(what, d->path, QEMU_PATH_MAX, e);
+	return d->fd > 2 ? 0 : check_path(what, d->path, QEMU_PATH_MAX, e);
 }
 
 static int
@@ -270,9 +270,11 @@ check_spec(const struct qemu_spec *s, struct err *e)
 		if ((s->nics[i].fd <= 2 && check_tap(s->nics[i].tap, i, e)) ||
 		    check_mac(s->nics[i].mac, i, e))
 			return -1;
-	if (check_path("console_log", s->console_log, QEMU_PATH_MAX, e) ||
-	    check_path("qmp_socket", s->qmp_socket, QEMU_UNIX_PATH_MAX, e) ||
-	    check_path("pidfile", s->pidfile, QEMU_PATH_MAX, e) ||
+	if ((s->console_fd <= 2 &&
+	     check_path("console_log", s->console_log, QEMU_PATH_MAX, e)) ||
+	    (s->qmp_fd <= 2 &&
+	     check_path("qmp_socket", s->qmp_socket, QEMU_UNIX_PATH_MAX, e)) ||
+	    check_optional_path("pidfile", s->pidfile, QEMU_PATH_MAX, e) ||
 	    check_optional_path("channel_socket", s->channel_socket,
 				QEMU_UNIX_PATH_MAX, e))
 		return -1;
@@ -327,6 +329,14 @@ add_machine(struct strlist *a, const struct qemu_spec *s)
 	strlist_addf(a, "%uM", s->memory_mib);
 }
 
+/* An fd handed to QEMU, as the file /dev/fdset/FD (its set is itself). */
+static void
+add_fdset(struct strlist *a, int fd)
+{
+	strlist_add(a, "-add-fd");
+	strlist_addf(a, "fd=%d,set=%d", fd, fd);
+}
+
 /* The file is truncated at each start: the console of this boot. */
 static void
 add_console(struct strlist *a, const char *console_log)
@@ -340,11 +350,29 @@ add_console(struct strlist *a, const char *console_log)
 static void
 add_control(struct strlist *a, const struct qemu_spec *s)
 {
-	strlist_add(a, "-pidfile");
-	strlist_add(a, s->pidfile);
-	strlist_add(a, "-qmp");
-	strlist_addf(a, "unix:%s,server=on,wait=off", s->qmp_socket);
-	add_console(a, s->console_log);
+	char fdset[32];
+
+	if (s->pidfile) {
+		strlist_add(a, "-pidfile");
+		strlist_add(a, s->pidfile);
+	}
+	if (s->qmp_fd > 2) {
+		strlist_add(a, "-chardev");
+		strlist_addf(a, "socket,id=qmp,fd=%d,server=on,wait=off",
+			     s->qmp_fd);
+		strlist_add(a, "-mon");
+		strlist_add(a, "chardev=qmp,mode=control");
+	} else {
+		strlist_add(a, "-qmp");
+		strlist_addf(a, "unix:%s,server=on,wait=off", s->qmp_socket);
+	}
+	if (s->console_fd > 2) {
+		add_fdset(a, s->console_fd);
+		snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", s->console_fd);
+		add_console(a, fdset);
+	} else {
+		add_console(a, s->console_log);
+	}
 }
 
 static void
@@ -371,11 +399,18 @@ static void
 add_disk(struct strlist *a, const struct qemu_spec *s, const char *node,
 	 const struct qemu_disk *d)
 {
+	char fdset[32];
+
+	if (d->fd > 2) {
+		add_fdset(a, d->fd);
+		snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", d->fd);
+	}
 	strlist_add(a, "-blockdev");
 	strlist_addf(a,
 		     "driver=%s,node-name=%s,discard=unmap,"
 		     "file.driver=file,file.filename=%s",
-		     disk_format_name(d->format), node, d->path);
+		     disk_format_name(d->format), node,
+		     d->fd > 2 ? fdset : d->path);
 	strlist_add(a, "-device");
 	strlist_addf(a, "virtio-blk-%s,drive=%s,id=disk-%s", virtio_suffix(s),
 		     node, node);

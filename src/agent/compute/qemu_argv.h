@@ -48,8 +48,11 @@ enum qemu_disk_format {
 };
 
 struct qemu_disk {
-	const char *path; /* absolute */
+	const char *path; /* absolute ... */
 	enum qemu_disk_format format;
+	int fd; /* ... or, when > 2, open read-write as this fd in QEMU
+		 * (-add-fd, /dev/fdset/FD): QEMU needs no access to its
+		 * folder */
 };
 
 struct qemu_nic {
@@ -80,9 +83,11 @@ struct qemu_spec {
 	const struct qemu_nic *nics;
 	size_t n_nics;
 
-	const char *console_log;    /* serial console file, required */
-	const char *qmp_socket;	    /* unix socket QEMU listens on, req. */
-	const char *pidfile;	    /* required */
+	const char *console_log;    /* serial console file ... */
+	int console_fd;		    /* ... or, > 2, open for appending */
+	const char *qmp_socket;	    /* unix socket QEMU makes ... */
+	int qmp_fd;		    /* ... or, > 2, one already listening */
+	const char *pidfile;	    /* NULL: none */
 	const char *channel_socket; /* virtio-serial unix socket, or NULL */
 };
 
