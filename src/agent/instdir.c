@@ -60,13 +60,12 @@ instdir_exists(const char *dir, const char *name)
 }
 
 int
-instdir_make(const char *dir, uid_t uid, gid_t gid)
+instdir_make(const char *dir)
 {
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	/* Also a folder an earlier ec2d gave to QEMU's user: back to root,
-	 * 0700, when root is asked for. */
-	if (chown(dir, uid, gid) < 0 || chmod(dir, uid ? 0750 : 0700) < 0)
+	/* Also a folder an earlier ec2d gave to QEMU's user: back to root. */
+	if (chown(dir, 0, 0) < 0 || chmod(dir, 0700) < 0)
 		return -errno;
 	return 0;
 }
@@ -94,8 +93,7 @@ last_line(const char *text, char *out, size_t size)
 
 int
 instdir_create_root(const char *dir, const char *qemu_img, const char *base,
-		    unsigned gib, uid_t uid, gid_t gid, char *reason,
-		    size_t reason_size)
+		    unsigned gib, char *reason, size_t reason_size)
 {
 	char root[INSTDIR_PATH_MAX], tmp[INSTDIR_PATH_MAX], size[32];
 	char real_base[PATH_MAX], out[1024];
@@ -141,8 +139,7 @@ instdir_create_root(const char *dir, const char *qemu_img, const char *base,
 	} else if (rc) {
 		snprintf(reason, reason_size, "qemu-img: %s", strerror(-rc));
 	}
-	if (rc == 0 &&
-	    (chmod(tmp, 0640) < 0 || (uid != 0 && chown(tmp, uid, gid) < 0)))
+	if (rc == 0 && chmod(tmp, 0640) < 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, root) < 0)
 		rc = -errno;
@@ -191,8 +188,7 @@ instdir_remove_store(const char *dir)
 }
 
 int
-instdir_reset_store(const char *dir, unsigned n, unsigned gb, uid_t uid,
-		    gid_t gid)
+instdir_reset_store(const char *dir, unsigned n, unsigned gb)
 {
 	char name[32], path[INSTDIR_PATH_MAX];
 
@@ -206,8 +202,7 @@ instdir_reset_store(const char *dir, unsigned n, unsigned gb, uid_t uid,
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd < 0)
 			return -errno;
-		if (ftruncate(fd, (off_t)gb * 1000000000) < 0 ||
-		    (uid != 0 && fchown(fd, uid, gid) < 0))
+		if (ftruncate(fd, (off_t)gb * 1000000000) < 0)
 			rc = -errno;
 		close(fd);
 		if (rc)
@@ -259,8 +254,7 @@ instdir_remove(const char *dir, bool keep_root)
 
 /* Replace dir/name with text, through a temporary file and rename. */
 static int
-write_small(const char *dir, const char *name, const char *text, uid_t uid,
-	    gid_t gid)
+write_small(const char *dir, const char *name, const char *text)
 {
 	char p[INSTDIR_PATH_MAX], tmp[INSTDIR_PATH_MAX];
 	size_t len = strlen(text);
@@ -274,8 +268,6 @@ write_small(const char *dir, const char *name, const char *text, uid_t uid,
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len)
 		rc = errno ? -errno : -EIO;
-	if (rc == 0 && uid != 0 && fchown(fd, uid, gid) < 0)
-		rc = -errno;
 	close(fd);
 	if (rc == 0 && rename(tmp, p) < 0)
 		rc = -errno;
@@ -323,12 +315,12 @@ parse_number(const char *s, long long max, long long *ret, const char **end)
 }
 
 int
-instdir_write_pid(const char *dir, pid_t pid, uid_t uid, gid_t gid)
+instdir_write_pid(const char *dir, pid_t pid)
 {
 	char text[32];
 
 	snprintf(text, sizeof(text), "%d\n", (int)pid);
-	return write_small(dir, INSTDIR_PIDFILE, text, uid, gid);
+	return write_small(dir, INSTDIR_PIDFILE, text);
 }
 
 int
@@ -354,7 +346,7 @@ instdir_write_state(const char *dir, unsigned boot, long long console)
 	char text[64];
 
 	snprintf(text, sizeof(text), "boot=%u console=%lld\n", boot, console);
-	return write_small(dir, INSTDIR_STATE, text, 0, 0);
+	return write_small(dir, INSTDIR_STATE, text);
 }
 
 int

@@ -38,9 +38,8 @@ bool instdir_id_valid(const char *id);
 /* dir/name into out; -ENAMETOOLONG when it does not fit. */
 int instdir_file(char *out, size_t size, const char *dir, const char *name);
 
-/* Create dir if missing and make it uid:gid's: mode 0750, or 0700 for
- * root (the agent's launch: QEMU gets its files open). */
-int instdir_make(const char *dir, uid_t uid, gid_t gid);
+/* Create dir if missing; root's, 0700 (QEMU gets its files open). */
+int instdir_make(const char *dir);
 
 bool instdir_exists(const char *dir, const char *name);
 
@@ -51,12 +50,10 @@ bool instdir_exists(const char *dir, const char *name);
  * reason (qemu-img's last line) is in reason.
  */
 int instdir_create_root(const char *dir, const char *qemu_img, const char *base,
-			unsigned gib, uid_t uid, gid_t gid, char *reason,
-			size_t reason_size);
+			unsigned gib, char *reason, size_t reason_size);
 
 /* Remove every store<N>.img, then create n empty sparse ones of gib GiB. */
-int instdir_reset_store(const char *dir, unsigned n, unsigned gb, uid_t uid,
-			gid_t gid);
+int instdir_reset_store(const char *dir, unsigned n, unsigned gb);
 void instdir_remove_store(const char *dir);
 
 /* Remove qemu.pid and qmp.sock (a QEMU that is gone). */
@@ -68,7 +65,7 @@ void instdir_remove_runtime(const char *dir);
  */
 int instdir_remove(const char *dir, bool keep_root);
 
-int instdir_write_pid(const char *dir, pid_t pid, uid_t uid, gid_t gid);
+int instdir_write_pid(const char *dir, pid_t pid);
 int instdir_read_pid(const char *dir, pid_t *ret);
 int instdir_write_state(const char *dir, unsigned boot, long long console);
 int instdir_read_state(const char *dir, unsigned *ret_boot,

@@ -29,6 +29,9 @@
 #include "common/strlist.h"
 
 #define ROOT_PORTS   4		 /* hot-plug slots per guest (q35) */
+#define CONSOLE_MAX  (8LL << 20) /* trimmed before a start ... */
+#define CONSOLE_KEEP (1LL << 20) /* ... to its last MiB */
+
 /*
  * QEMU gets every file of its instance open (spawn.h's pass_fds, as fds
  * 3, 4, ... in this order): its tap, its QMP socket, already listening,
@@ -56,8 +59,6 @@ plan_fds(const struct host_instance *w, struct fd_plan *f)
 		f->store[i] = next++;
 	f->n = (size_t)(next - 3);
 }
-#define CONSOLE_MAX  (8LL << 20) /* trimmed before a start ... */
-#define CONSOLE_KEEP (1LL << 20) /* ... to its last MiB */
 
 static char **
 argv_vector(const struct strlist *l)
@@ -102,7 +103,6 @@ struct start_paths {
 	char store[HOST_STORE_DISKS_MAX][INSTDIR_PATH_MAX];
 	char console[INSTDIR_PATH_MAX];
 	char qmp[INSTDIR_PATH_MAX];
-	char pidfile[INSTDIR_PATH_MAX];
 };
 
 static int
@@ -113,9 +113,7 @@ fill_paths(const struct launch_ctx *l, unsigned n_store, struct start_paths *p)
 	if (instdir_file(p->root, sizeof(p->root), l->dir, INSTDIR_ROOT) ||
 	    instdir_file(p->console, sizeof(p->console), l->dir,
 			 INSTDIR_CONSOLE) ||
-	    instdir_file(p->qmp, sizeof(p->qmp), l->dir, INSTDIR_QMP) ||
-	    instdir_file(p->pidfile, sizeof(p->pidfile), l->dir,
-			 INSTDIR_PIDFILE))
+	    instdir_file(p->qmp, sizeof(p->qmp), l->dir, INSTDIR_QMP))
 		return -ENAMETOOLONG;
 	for (unsigned i = 0; i < n_store; i++) {
 		snprintf(name, sizeof(name), "store%u.img", i);
@@ -388,18 +386,18 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		goto out;
 	plan_fds(w, &f);
 	rc = fill_paths(l, w->store_disks, p);
-	if (rc == 0) /* root's alone: QEMU gets its files open */
-		rc = instdir_make(l->dir, 0, 0);
+	if (rc == 0)
+		rc = instdir_make(l->dir);
 	if (rc) {
 		snprintf(reason, reason_size, "instance folder: %s",
 			 strerror(-rc));
 		goto out;
 	}
 	rc = instdir_create_root(l->dir, l->cfg->qemu_img, w->base_disk,
-				 w->root_gib, 0, 0, reason, reason_size);
+				 w->root_gib, reason, reason_size);
 	if (rc)
 		goto out;
-	rc = instdir_reset_store(l->dir, w->store_disks, w->store_gb, 0, 0);
+	rc = instdir_reset_store(l->dir, w->store_disks, w->store_gb);
 	if (rc == 0)
 		instdir_console_trim(l->dir, CONSOLE_MAX, CONSOLE_KEEP);
 	if (rc) {
@@ -422,7 +420,7 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		goto out;
 	/* On disk as soon as the pid is known (an agent restarted in
 	 * between finds it). */
-	instdir_write_pid(l->dir, *ret_pid, 0, 0);
+	instdir_write_pid(l->dir, *ret_pid);
 	instdir_write_state(l->dir, w->boot, *ret_console);
 out:
 	free(vec);
