@@ -668,6 +668,49 @@ test_import_bounds(void)
 	CHECK(k.fingerprint == NULL, "out untouched after failures");
 }
 
+/*
+ * The base64 of a key goes through the one strict decoder: bits under the
+ * padding, padding in the middle, or a line break inside the one-line
+ * form's base64 make the key unreadable.
+ */
+static void
+test_import_strict_base64(void)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char text[OUT_MAX], bad[OUT_MAX];
+	struct keymat k = {0};
+	struct err e = {{0}, {0}};
+	long len = read_file(DATA "rsa1024.pub", text, sizeof(text));
+	char *pad = len > 0 ? strstr(text, "== ") : NULL;
+	size_t at;
+	const char *d;
+
+	CHECK(pad != NULL && pad > text, "rsa1024.pub: no '==' padding");
+	if (!pad || pad == text)
+		return;
+	at = (size_t)(pad - text) - 1;
+	CHECK(keymat_import(text, (size_t)len, &k, &e) == 0, "as stored: %s",
+	      e.message);
+	keymat_clear(&k);
+	/* The character before "==" keeps 2 bits; any of its low 4 is stray. */
+	d = strchr(digits, text[at]);
+	CHECK(d && (((d - digits) & 15) == 0), "canonical padding bits");
+	memcpy(bad, text, (size_t)len);
+	bad[at] = d ? digits[(d - digits) | 1] : 'B';
+	CHECK(keymat_import(bad, (size_t)len, &k, &e) < 0 &&
+		      strcmp(e.code, "InvalidKey.Format") == 0,
+	      "stray bits under the padding accepted");
+	memcpy(bad, text, (size_t)len);
+	bad[20] = '=';
+	CHECK(keymat_import(bad, (size_t)len, &k, &e) < 0,
+	      "padding inside the base64 accepted");
+	memcpy(bad, text, (size_t)len);
+	bad[20] = '\r';
+	CHECK(keymat_import(bad, (size_t)len, &k, &e) < 0,
+	      "CR inside the one-line base64 accepted");
+}
+
 int
 main(void)
 {
@@ -683,6 +726,7 @@ main(void)
 	test_generate_rejects();
 	test_import_golden();
 	test_import_bounds();
+	test_import_strict_base64();
 	cleanup();
 	return UNIT_DONE();
 }

@@ -4,6 +4,7 @@
  * and escaping, filter wildcards, pagination tokens and base64.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,6 +351,46 @@ test_paginate(void)
 	}
 }
 
+/* The bounded form, whitespace for key files, and embedded NULs. */
+static void
+test_b64_to(void)
+{
+	unsigned char out[8];
+	size_t n = 99;
+
+	CHECK(b64_decode_to(" Zm9v\r\nYmFy\tYg==\n", 17, B64_SPACE, out,
+			    sizeof(out), &n) == 0 &&
+		      n == 7 && memcmp(out, "foobarb", 7) == 0,
+	      "B64_SPACE skips whitespace");
+	CHECK(b64_decode_to("Zm9v\nYmFy", 9, 0, out, sizeof(out), &n) ==
+		      -EINVAL,
+	      "whitespace without B64_SPACE");
+	CHECK(b64_decode_to("Zm9 v", 5, B64_SPACE, out, sizeof(out), &n) == 0 &&
+		      n == 3,
+	      "a space inside a group with B64_SPACE");
+	CHECK(b64_decode_to("Zg= =", 5, B64_SPACE, out, sizeof(out), &n) == 0 &&
+		      n == 1 && out[0] == 'f',
+	      "space between the padding characters");
+	CHECK(b64_decode_to("Zg==\n Zg==", 10, B64_SPACE, out, sizeof(out),
+			    &n) == -EINVAL,
+	      "a second group after the padding");
+	CHECK(b64_decode_to("Zm9vYmFy", 8, 0, out, 6, &n) == 0 && n == 6,
+	      "exactly fits");
+	CHECK(b64_decode_to("Zm9vYmFy", 8, 0, out, 5, &n) == -ENOSPC,
+	      "one byte too many for the buffer");
+	CHECK(b64_decode_to("Zm9vYg==", 8, 0, out, 3, &n) == -ENOSPC,
+	      "a padded group past the buffer");
+	CHECK(b64_decode_to("Zm\0v", 4, 0, out, sizeof(out), &n) == -EINVAL,
+	      "NUL inside the text");
+	CHECK(b64_decode_to("", 0, 0, out, 0, &n) == 0 && n == 0, "empty");
+	CHECK(b64_decoded_max(8) == 6 && b64_decoded_max(11) == 6,
+	      "b64_decoded_max");
+	CHECK(b64_value('A') == 0 && b64_value('/') == 63 &&
+		      b64_value('=') < 0 && b64_value(0) < 0 &&
+		      b64_value(0xc3) < 0,
+	      "b64_value");
+}
+
 static void
 test_b64(void)
 {
@@ -357,8 +398,11 @@ test_b64(void)
 		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" },
 		{ "Zm9v", "foo" }, { "aGVsbG8=", "hello" },
 	};
-	static const char *const bad[] = { "Zg=", "Zm9", "Z===", "Zh==",
-					   "Zm9v\n", "Zm=v", "====" };
+	static const char *const bad[] = {
+		"Zg=", "Zm9", "Z===", "Zh==", "Zm9v\n", "Zm=v", "====",
+		"Zm8=Zm9v", "Zg==Zg==", "Zg=a", "Zm9v=", "Zm9v====", "Zm 9v",
+		"Zm8-", "Zm8_", "Zm\x80v", "Zm8%",
+	};
 	char enc[64];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -380,6 +424,7 @@ test_b64(void)
 		CHECK(d == NULL, "accepted bad base64 '%s'", bad[i]);
 		free(d);
 	}
+	test_b64_to();
 }
 
 int

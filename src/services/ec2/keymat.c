@@ -35,6 +35,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "common/b64.h"
 #include "common/err.h"
 
 /* What EC2 answers for any public key material it cannot use. */
@@ -727,75 +728,12 @@ only_space(const char *p, size_t n)
 	return n == 0;
 }
 
-static int
-base64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64: n a multiple of 4, no whitespace, '=' only as the last one
- * or two characters. out must hold n / 4 * 3 bytes.
- */
-static int
-base64_decode(const char *in, size_t n, unsigned char *out, size_t *ret_len)
-{
-	size_t i, o = 0, pad = 0;
-	uint32_t acc = 0;
-	int v;
-
-	if (n == 0 || n % 4)
-		return -1;
-	if (in[n - 1] == '=')
-		pad = in[n - 2] == '=' ? 2 : 1;
-	for (i = 0; i < n - pad; i++) {
-		v = base64_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			out[o++] = (unsigned char)(acc >> 16);
-			out[o++] = (unsigned char)(acc >> 8);
-			out[o++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (pad == 1) {
-		acc <<= 6;
-		out[o++] = (unsigned char)(acc >> 16);
-		out[o++] = (unsigned char)(acc >> 8);
-	} else if (pad == 2) {
-		acc <<= 12;
-		out[o++] = (unsigned char)(acc >> 16);
-	}
-	*ret_len = o;
-	return 0;
-}
-
-/* Append the base64 in [p, p+n) to out at *io_len, dropping whitespace. */
-static int
+/* Append the line [p, p+n) to out at *io_len; b64_decode_to skips spaces. */
+static void
 base64_gather(const char *p, size_t n, char *out, size_t *io_len)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (is_space(p[i]))
-			continue;
-		if (p[i] != '=' && base64_value((unsigned char)p[i]) < 0)
-			return -1;
-		out[(*io_len)++] = p[i];
-	}
-	return 0;
+	memcpy(out + *io_len, p, n);
+	*io_len += n;
 }
 
 /* An RSA parameter: a positive mpint (zero or negative is no RSA key). */
@@ -882,15 +820,19 @@ parse_ssh_blob(const unsigned char *blob, size_t len,
 	return NULL;
 }
 
-/* Decode whitespace-free base64 and parse the SSH blob inside. */
+/*
+ * Decode strict base64 (b64_decode_to's flags: B64_SPACE for text that
+ * came in lines) and parse the SSH blob inside.
+ */
 static EVP_PKEY *
-parse_base64_blob(const char *b64, size_t n, enum keymat_type *ret_type)
+parse_base64_blob(const char *b64, size_t n, int flags,
+		  enum keymat_type *ret_type)
 {
-	unsigned char *blob = malloc(n / 4 * 3 + 1);
+	size_t max = b64_decoded_max(n), len;
+	unsigned char *blob = malloc(max + 1);
 	EVP_PKEY *pkey = NULL;
-	size_t len;
 
-	if (blob && base64_decode(b64, n, blob, &len) == 0)
+	if (blob && b64_decode_to(b64, n, flags, blob, max, &len) == 0)
 		pkey = parse_ssh_blob(blob, len, ret_type);
 	free(blob);
 	return pkey;
@@ -951,7 +893,7 @@ parse_openssh_line(const char *text, size_t len, enum keymat_type *ret_type)
 	if (gap == 0 ||
 	    !comment_is_clean(text + off + b64_len, line - off - b64_len))
 		return NULL;
-	pkey = parse_base64_blob(text + off, b64_len, &got);
+	pkey = parse_base64_blob(text + off, b64_len, 0, &got);
 	if (pkey && got != want) {
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
@@ -986,15 +928,12 @@ rsa_from_der(const unsigned char *der, size_t len)
 static EVP_PKEY *
 parse_der_base64(const char *text, size_t len, enum keymat_type *ret_type)
 {
-	char *b64 = malloc(len);
-	unsigned char *der = malloc(len);
+	size_t max = b64_decoded_max(len), der_len;
+	unsigned char *der = malloc(max + 1);
 	EVP_PKEY *pkey = NULL;
-	size_t n = 0, der_len;
 
-	if (b64 && der && base64_gather(text, len, b64, &n) == 0 &&
-	    base64_decode(b64, n, der, &der_len) == 0)
+	if (der && b64_decode_to(text, len, B64_SPACE, der, max, &der_len) == 0)
 		pkey = rsa_from_der(der, der_len);
-	free(b64);
 	free(der);
 	*ret_type = KEYMAT_RSA;
 	return pkey;
@@ -1076,7 +1015,8 @@ rfc4716_line(enum rfc4716_state *st, int *continued, const char *line,
 			*st = RFC4716_DONE;
 			return 0;
 		}
-		return base64_gather(line, len, b64, n);
+		base64_gather(line, len, b64, n);
+		return 0;
 	case RFC4716_DONE:
 		return len == 0 ? 0 : -1;
 	}
@@ -1101,7 +1041,7 @@ parse_rfc4716(const char *text, size_t len, enum keymat_type *ret_type)
 	while (!bad && next_line(&text, &len, &line, &line_len) == 0)
 		bad = rfc4716_line(&st, &continued, line, line_len, b64, &n);
 	if (!bad && st == RFC4716_DONE)
-		pkey = parse_base64_blob(b64, n, ret_type);
+		pkey = parse_base64_blob(b64, n, B64_SPACE, ret_type);
 	free(b64);
 	if (pkey && *ret_type != KEYMAT_RSA) {
 		EVP_PKEY_free(pkey);
@@ -1117,7 +1057,7 @@ starts_with_base64(const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < n && !is_space(p[i]); i++) {
-		if (p[i] != '=' && base64_value((unsigned char)p[i]) < 0)
+		if (p[i] != '=' && b64_value((unsigned char)p[i]) < 0)
 			return 0;
 	}
 	return 1;
