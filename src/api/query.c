@@ -1,47 +1,135 @@
 /*
- * query.c - form decoding for the Query protocol. See query.h.
+ * query.c - form decoding for the Query protocol: one strict, bounded
+ * percent-decoder, the split into pairs that both the SigV4 verifier and
+ * the parameter tree read, and the checks on parameter text. See query.h.
  */
 #include "query.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hex.h"
 
-char *
-query_unescape(const char *src, size_t len, size_t *ret_len)
+int
+query_unescape(const char *src, size_t len, char *out, size_t *ret_len,
+	       size_t *bad_at)
 {
-	char *out = malloc(len + 1);
 	size_t o = 0;
 
-	if (!out)
-		return NULL;
 	for (size_t i = 0; i < len; i++) {
-		if (src[i] == '+') {
-			out[o++] = ' ';
-		} else if (src[i] == '%') {
-			int hi, lo;
+		int hi, lo;
 
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			hi = hex_digit(src[i + 1]);
-			lo = hex_digit(src[i + 2]);
-			if (hi < 0 || lo < 0) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[o++] = src[i];
+		if (src[i] != '%') {
+			out[o++] = src[i] == '+' ? ' ' : src[i];
+			continue;
+		}
+		hi = len - i > 2 ? hex_digit((unsigned char)src[i + 1]) : -1;
+		lo = len - i > 2 ? hex_digit((unsigned char)src[i + 2]) : -1;
+		if (hi < 0 || lo < 0) {
+			*bad_at = i;
+			return -EINVAL;
+		}
+		out[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*ret_len = o;
+	return 0;
+}
+
+static int
+printable(int c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/* Decodes src into the arena at *used, NUL-terminated. */
+static int
+unescape_into(const char *src, size_t len, char *arena, size_t *used,
+	      const char **ret, size_t *ret_len, const char *code,
+	      const char *what, struct err *e)
+{
+	char *out = arena + *used;
+	size_t bad;
+
+	if (query_unescape(src, len, out, ret_len, &bad) < 0) {
+		if (len - bad < 3)
+			return err_set(e, code,
+				       "Incomplete trailing escape %% "
+				       "sequence in the %s.",
+				       what);
+		if (printable(src[bad + 1]) && printable(src[bad + 2]))
+			return err_set(e, code,
+				       "Illegal hex character in escape %% "
+				       "pattern: %%%c%c",
+				       src[bad + 1], src[bad + 2]);
+		return err_set(e, code,
+			       "Illegal hex character in escape %% pattern "
+			       "in the %s.",
+			       what);
+	}
+	out[*ret_len] = '\0';
+	*used += *ret_len + 1;
+	*ret = out;
+	return 0;
+}
+
+void
+query_list_free(struct query_list *l)
+{
+	if (!l)
+		return;
+	free(l->v);
+	free(l->arena);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+query_split(const char *text, size_t len, size_t max_pairs, const char *code,
+	    const char *what, struct query_list *ret, struct err *e)
+{
+	struct query_list l = {0};
+	size_t count = 0, used = 0, i, end;
+
+	memset(ret, 0, sizeof(*ret));
+	for (i = 0; i < len; i = end + 1) {
+		const char *amp = memchr(text + i, '&', len - i);
+
+		end = amp ? (size_t)(amp - text) : len;
+		count += end > i;
+	}
+	if (count > max_pairs)
+		return err_set(e, code, "The %s has more than %zu parameters.",
+			       what, max_pairs);
+	/* Decoding never lengthens: len bytes, plus a NUL per element. */
+	l.arena = malloc(len + 2 * count + 1);
+	l.v = calloc(count ? count : 1, sizeof(*l.v));
+	if (!l.arena || !l.v) {
+		query_list_free(&l);
+		return err_set(e, "InternalError", "Out of memory.");
+	}
+	for (i = 0; i < len; i = end + 1) {
+		const char *amp = memchr(text + i, '&', len - i), *eq;
+		struct query_pair *p;
+		size_t name_end;
+
+		end = amp ? (size_t)(amp - text) : len;
+		if (end == i)
+			continue;
+		eq = memchr(text + i, '=', end - i);
+		name_end = eq ? (size_t)(eq - text) : end;
+		p = &l.v[l.n++];
+		if (unescape_into(text + i, name_end - i, l.arena, &used,
+				  &p->name, &p->name_len, code, what, e) < 0 ||
+		    unescape_into(eq ? eq + 1 : "", eq ? end - name_end - 1 : 0,
+				  l.arena, &used, &p->value, &p->value_len,
+				  code, what, e) < 0) {
+			query_list_free(&l);
+			return -1;
 		}
 	}
-	out[o] = '\0';
-	if (ret_len)
-		*ret_len = o;
-	return out;
+	*ret = l;
+	return 0;
 }
 
 int
@@ -93,57 +181,51 @@ query_text_ok(const char *s, size_t len)
 }
 
 int
-query_decode(const char *text, size_t len, struct param *root,
-	     int skip_presign, struct err *e)
+query_params(const struct query_list *l, struct param *root, int skip_presign,
+	     struct err *e)
 {
-	size_t count = 0, i = 0;
+	if (l->n > PARAMS_MAX_COUNT)
+		return err_set(e, "InvalidParameterValue",
+			       "The request has more than %d parameters.",
+			       PARAMS_MAX_COUNT);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct query_pair *p = &l->v[i];
 
-	while (i < len) {
-		const char *amp = memchr(text + i, '&', len - i);
-		size_t end = amp ? (size_t)(amp - text) : len;
-		const char *eq = memchr(text + i, '=', end - i);
-		size_t name_end = eq ? (size_t)(eq - text) : end;
-		char *name, *value;
-		size_t nlen, vlen;
-		int rc;
-
-		if (end == i) {		/* "a=1&&b=2": tolerate empty pairs */
-			i = end + 1;
+		if (p->name_len == 0 || p->name_len > QUERY_MAX_NAME)
+			return err_set(e, "InvalidParameterValue",
+				       "A parameter name is empty or longer "
+				       "than %d bytes.",
+				       QUERY_MAX_NAME);
+		/* query_text_ok() refuses NUL, so no name hides a tail. */
+		if (!query_text_ok(p->name, p->name_len))
+			return err_set(e, "InvalidParameterValue",
+				       "A parameter name is not valid UTF-8 "
+				       "or holds a control character.");
+		if (!query_text_ok(p->value, p->value_len))
+			return err_set(e, "InvalidParameterValue",
+				       "The parameter '%s' has a value that "
+				       "is not valid UTF-8 or holds a control "
+				       "character.",
+				       p->name);
+		if (skip_presign && strncmp(p->name, "X-Amz-", 6) == 0)
 			continue;
-		}
-		if (++count > PARAMS_MAX_COUNT)
-			return err_set(e, "InvalidParameterValue",
-				       "The request has more than %d "
-				       "parameters.", PARAMS_MAX_COUNT);
-		name = query_unescape(text + i, name_end - i, &nlen);
-		value = eq ? query_unescape(eq + 1, end - name_end - 1, &vlen)
-			   : strdup("");
-		if (!eq)
-			vlen = 0;
-		if (!name || !value) {
-			free(name);
-			free(value);
-			return err_set(e, "InvalidParameterValue",
-				       "The request body has a malformed "
-				       "percent-encoding.");
-		}
-		if (nlen == 0 || nlen > QUERY_MAX_NAME ||
-		    strlen(name) != nlen || strlen(value) != vlen ||
-		    !query_text_ok(name, nlen) || !query_text_ok(value, vlen)) {
-			rc = err_set(e, "InvalidParameterValue",
-				     "The parameter '%.100s' has a name or "
-				     "value that is not valid UTF-8 or holds "
-				     "a control character.", name);
-		} else if (skip_presign && strncmp(name, "X-Amz-", 6) == 0) {
-			rc = 0;
-		} else {
-			rc = params_set(root, name, value, e);
-		}
-		free(name);
-		free(value);
-		if (rc < 0)
+		if (params_set(root, p->name, p->value, e) < 0)
 			return -1;
-		i = end + 1;
 	}
 	return 0;
+}
+
+int
+query_decode(const char *text, size_t len, struct param *root, int skip_presign,
+	     struct err *e)
+{
+	struct query_list l;
+	int rc;
+
+	if (query_split(text, len, PARAMS_MAX_COUNT, "InvalidParameterValue",
+			"request body", &l, e) < 0)
+		return -1;
+	rc = query_params(&l, root, skip_presign, e);
+	query_list_free(&l);
+	return rc;
 }

@@ -205,14 +205,26 @@ secret_lookup(void *ctx, const char *id, char *secret, size_t size)
 	return 0;
 }
 
+/* True when the query holds a parameter called name. */
+static bool
+query_has(const struct query_list *q, const char *name)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (strcmp(q->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* q: the query string, split and decoded once for SigV4 and parameters. */
 static int
 authenticate(struct api *a, const struct api_request *r,
-	     struct auth_ctx *ac, struct err *e)
+	     const struct query_list *q, struct auth_ctx *ac, struct err *e)
 {
 	struct sigv4_request sr = {
 		.method = r->method,
 		.path = r->path,
 		.query = r->query,
+		.decoded = q,
 		.headers = r->headers,
 		.nheaders = r->nheaders,
 		.body = r->body,
@@ -221,16 +233,12 @@ authenticate(struct api *a, const struct api_request *r,
 	struct sigv4_result res;
 
 	ac->a = a;
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
-		return err_set(e, "UnsupportedOperation",
-			       "The HTTP method %.16s is not supported: EC2 "
-			       "requests use GET or POST.", r->method);
 	if (sigv4_verify(&sr, time(NULL), secret_lookup, ac, &res, e) < 0)
 		return -1;
 	/* No temporary credentials exist yet (STS comes later), so a
 	 * session token can only be one ec2d did not issue. */
 	if (header(r, "X-Amz-Security-Token") ||
-	    strstr(r->query, "X-Amz-Security-Token="))
+	    query_has(q, "X-Amz-Security-Token"))
 		return err_set(e, "AuthFailure",
 			       "The security token included in the request is "
 			       "invalid.");
@@ -249,11 +257,12 @@ authenticate(struct api *a, const struct api_request *r,
 /* Parameters. */
 
 static int
-decode(const struct api_request *r, struct param *root, struct err *e)
+decode(const struct api_request *r, const struct query_list *q,
+       struct param *root, struct err *e)
 {
 	const char *ct = header(r, "Content-Type");
 
-	if (query_decode(r->query, strlen(r->query), root, 1, e) < 0)
+	if (query_params(q, root, 1, e) < 0)
 		return -1;
 	if (strcmp(r->method, "POST") != 0 || r->body_len == 0)
 		return 0;
@@ -496,20 +505,32 @@ dispatch(struct api *a, const struct api_request *r, struct api_reply *rep,
 	 struct err *e)
 {
 	struct auth_ctx ac = { 0 };
-	struct param *root;
+	struct query_list q;
+	struct param *root = NULL;
 	int rc = -1;
 
-	if (authenticate(a, r, &ac, e) < 0)
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+		return err_set(e, "UnsupportedOperation",
+			       "The HTTP method %.16s is not supported: EC2 "
+			       "requests use GET or POST.", r->method);
+	if (sigv4_query_split(r->query, &q, e) < 0)
 		return -1;
-	if (!ratelimit_take(a->rl, ac.key.id, now_seconds()))
-		return err_set(e, "RequestLimitExceeded",
-			       "Request limit exceeded.");
+	if (authenticate(a, r, &q, &ac, e) < 0)
+		goto out;
+	if (!ratelimit_take(a->rl, ac.key.id, now_seconds())) {
+		err_set(e, "RequestLimitExceeded", "Request limit exceeded.");
+		goto out;
+	}
 	root = params_new();
-	if (!root)
-		return err_set(e, "InternalError", "Out of memory.");
-	if (decode(r, root, e) == 0)
+	if (!root) {
+		err_set(e, "InternalError", "Out of memory.");
+		goto out;
+	}
+	if (decode(r, &q, root, e) == 0)
 		rc = run(a, &ac.key, root, rep, e);
+out:
 	params_free(root);
+	query_list_free(&q);
 	return rc;
 }
 

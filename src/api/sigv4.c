@@ -26,7 +26,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "common/hex.h"
 #include "common/buf.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -51,14 +50,15 @@ struct span {
 	size_t n;
 };
 
-/* One query parameter, in the query's arena. */
+/* One query parameter: decoded by query_split(), encoded here. */
 struct qparam {
 	struct span key, value;		/* decoded */
 	struct span ekey, evalue;	/* AWS URI-encoded */
 };
 
 struct query {
-	char *arena;			/* every decoded and encoded element */
+	struct query_list own;		/* when the caller gave no pairs */
+	char *arena;			/* every encoded element */
 	size_t size, used;
 	struct qparam *params;		/* as received */
 	struct qparam **sorted;		/* by encoded key, then value */
@@ -213,40 +213,6 @@ uri_encode_byte(unsigned char c, int keep_slash, char out[3])
 	return 3;
 }
 
-/* Decodes s[n] (%XX, and '+' as a space) into the arena. */
-static int
-query_decode(struct query *q, const char *s, size_t n, struct span *ret,
-	     struct err *e)
-{
-	char *out = q->arena + q->used;
-	size_t i, len = 0;
-
-	for (i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (s[i] != '%') {
-			out[len++] = s[i] == '+' ? ' ' : s[i];
-			continue;
-		}
-		if (n - i < 3)
-			return err_set(e, "MalformedQueryString",
-				       "Incomplete trailing escape %% sequence "
-				       "in the query string.");
-		hi = hex_digit((unsigned char)s[i + 1]);
-		lo = hex_digit((unsigned char)s[i + 2]);
-		if (hi < 0 || lo < 0)
-			return err_set(e, "MalformedQueryString",
-				       "Illegal hex character in escape %% "
-				       "pattern: %%%c%c",
-				       s[i + 1], s[i + 2]);
-		out[len++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	q->used += len;
-	*ret = (struct span){ out, len };
-	return 0;
-}
-
 /* Appends the AWS encoding of a decoded element to the arena. */
 static struct span
 query_encode(struct query *q, struct span s)
@@ -274,65 +240,63 @@ qparam_cmp(const void *a, const void *b)
 static void
 query_free(struct query *q)
 {
+	query_list_free(&q->own);
 	free(q->arena);
 	free(q->params);
 	free(q->sorted);
 }
 
-/*
- * Splits the raw query into parameters, each decoded and re-encoded the
- * way SigV4 wants, and sorts them by encoded name, then encoded value.
- * The caller frees q with query_free() whatever this returns.
- */
-static int
-query_parse(struct query *q, const char *s, struct err *e)
+int
+sigv4_query_split(const char *query, struct query_list *ret, struct err *e)
 {
-	size_t len = strnlen(s, SIGV4_MAX_QUERY + 1), count = 1, i, start;
+	size_t len = strnlen(query, SIGV4_MAX_QUERY + 1);
 
-	memset(q, 0, sizeof(*q));
+	memset(ret, 0, sizeof(*ret));
 	if (len > SIGV4_MAX_QUERY)
 		return err_set(e, "MalformedQueryString",
 			       "The query string is longer than %d bytes.",
 			       SIGV4_MAX_QUERY);
-	for (i = 0; i < len; i++)
-		count += s[i] == '&';
-	if (count > SIGV4_MAX_QUERY_PARAMS)
-		return err_set(e, "MalformedQueryString",
-			       "The query string has more than %d parameters.",
-			       SIGV4_MAX_QUERY_PARAMS);
-	/*
-	 * Decoding never lengthens an element and encoding at most triples
-	 * it, so 4 bytes per input byte hold both copies: the arena is
-	 * allocated once and the spans into it stay valid.
-	 */
-	q->size = 4 * len + 1;
+	return query_split(query, len, SIGV4_MAX_QUERY_PARAMS,
+			   "MalformedQueryString", "query string", ret, e);
+}
+
+/*
+ * Takes the decoded query parameters (the caller's, or split here from
+ * the raw query), re-encodes each the way SigV4 wants, and sorts them by
+ * encoded name, then encoded value. The caller frees q with query_free()
+ * whatever this returns.
+ */
+static int
+query_parse(struct query *q, const struct sigv4_request *r, struct err *e)
+{
+	const struct query_list *l = r->decoded;
+	size_t total = 0, i;
+
+	memset(q, 0, sizeof(*q));
+	if (!l) {
+		if (sigv4_query_split(r->query ? r->query : "", &q->own, e) < 0)
+			return -1;
+		l = &q->own;
+	}
+	for (i = 0; i < l->n; i++)
+		total += l->v[i].name_len + l->v[i].value_len;
+	/* Encoding at most triples an element; the arena never moves. */
+	q->size = 3 * total + 1;
 	q->arena = malloc(q->size);
-	q->params = calloc(count, sizeof(*q->params));
-	q->sorted = calloc(count, sizeof(*q->sorted));
+	q->params = calloc(l->n ? l->n : 1, sizeof(*q->params));
+	q->sorted = calloc(l->n ? l->n : 1, sizeof(*q->sorted));
 	if (!q->arena || !q->params || !q->sorted)
 		return err_set(e, "InternalFailure", "Out of memory.");
-	for (start = 0; start <= len; start = i + 1) {
-		const char *seg = s + start, *eq;
-		size_t seg_len, key_len;
-		struct qparam *p;
+	for (i = 0; i < l->n; i++) {
+		struct qparam *p = &q->params[i];
 
-		for (i = start; i < len && s[i] != '&'; i++)
-			;
-		seg_len = i - start;
-		if (!seg_len)
-			continue;
-		eq = memchr(seg, '=', seg_len);
-		key_len = eq ? (size_t)(eq - seg) : seg_len;
-		p = &q->params[q->n];
-		if (query_decode(q, seg, key_len, &p->key, e) < 0 ||
-		    query_decode(q, eq ? eq + 1 : "",
-				 eq ? seg_len - key_len - 1 : 0, &p->value,
-				 e) < 0)
-			return -1;
+		p->key = (struct span){ l->v[i].name, l->v[i].name_len };
+		p->value = (struct span){ l->v[i].value, l->v[i].value_len };
 		p->ekey = query_encode(q, p->key);
 		p->evalue = query_encode(q, p->value);
-		q->sorted[q->n++] = p;
+		q->sorted[i] = p;
 	}
+	q->n = l->n;
 	if (q->n)
 		qsort(q->sorted, q->n, sizeof(*q->sorted), qparam_cmp);
 	return 0;
@@ -1181,7 +1145,7 @@ sigv4_verify(const struct sigv4_request *r, time_t now,
 		return err_set(e, "IncompleteSignature",
 			       "The request has more than %d headers.",
 			       SIGV4_MAX_HEADERS);
-	if (query_parse(&q, r->query ? r->query : "", e) < 0)
+	if (query_parse(&q, r, e) < 0)
 		goto out;
 	if (auth_parse(r, &q, &a, e) < 0 ||
 	    signed_names_parse(a.signed_headers, &sn, e) < 0 ||

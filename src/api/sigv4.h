@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "api/query.h"
 #include "common/err.h"
 
 /* How far X-Amz-Date may be from the server clock, either way. */
@@ -55,6 +56,11 @@ struct sigv4_request {
 	size_t nheaders;
 	const void *body;
 	size_t body_len;
+	/*
+	 * The query split and decoded by sigv4_query_split(), so the caller
+	 * can reuse it for its parameters; NULL: the verifier splits query.
+	 */
+	const struct query_list *decoded;
 };
 
 /*
@@ -83,6 +89,14 @@ struct sigv4_result {
 int sigv4_verify(const struct sigv4_request *r, time_t now,
 		 sigv4_secret_fn lookup, void *ctx, struct sigv4_result *res,
 		 struct err *e);
+
+/*
+ * Splits and decodes a raw query string the way sigv4_verify() reads it,
+ * within SIGV4_MAX_QUERY and SIGV4_MAX_QUERY_PARAMS. A bad escape or a
+ * limit gives MalformedQueryString. Free *ret with query_list_free().
+ */
+int sigv4_query_split(const char *query, struct query_list *ret,
+		      struct err *e);
 
 /*
  * Derives the SigV4 signing key into out:

@@ -153,6 +153,94 @@ test_list_order(void)
 	params_free(p);
 }
 
+/* The one percent-decoder and the split that SigV4 and the router share. */
+static void
+test_unescape_split(void)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "", "" }, { "a+b", "a b" }, { "%41%42%43", "ABC" },
+		{ "%c3%bc%C3%BC", "\xc3\xbc\xc3\xbc" }, { "%2B+", "+ " },
+		{ "~-._*", "~-._*" },
+	};
+	static const struct {
+		const char *in;
+		size_t bad_at;
+	} bad[] = {
+		{ "%", 0 }, { "%4", 0 }, { "a%4", 1 }, { "%%41", 0 },
+		{ "%g1", 0 }, { "ab%1g", 2 }, { "%41%", 3 }, { "% 41", 0 },
+	};
+	struct query_list l;
+	struct err e;
+	char out[32];
+	size_t n, at;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		n = 99;
+		CHECK(query_unescape(good[i].in, strlen(good[i].in), out, &n,
+				     &at) == 0 &&
+			      n == strlen(good[i].out) &&
+			      memcmp(out, good[i].out, n) == 0,
+		      "unescape '%s'", good[i].in);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		at = 99;
+		CHECK(query_unescape(bad[i].in, strlen(bad[i].in), out, &n,
+				     &at) == -EINVAL &&
+			      at == bad[i].bad_at,
+		      "unescape '%s': bad at %zu", bad[i].in, at);
+	}
+	/* Bounded: a length cuts an escape short, whatever follows. */
+	CHECK(query_unescape("%41", 2, out, &n, &at) == -EINVAL && at == 0,
+	      "escape cut by the length");
+	CHECK(query_unescape("a%00b", 5, out, &n, &at) == 0 && n == 3 &&
+		      out[1] == '\0',
+	      "%%00 decodes to a NUL byte");
+
+	CHECK(query_split("a=1&&b&=&c=%3D=", 15, 4, "X", "test", &l, &e) == 0,
+	      "split: %s", e.message);
+	CHECK(l.n == 4 && strcmp(l.v[0].name, "a") == 0 &&
+		      strcmp(l.v[0].value, "1") == 0 &&
+		      strcmp(l.v[1].name, "b") == 0 && l.v[1].value_len == 0 &&
+		      l.v[2].name_len == 0 && l.v[2].value_len == 0 &&
+		      strcmp(l.v[3].name, "c") == 0 &&
+		      strcmp(l.v[3].value, "==") == 0,
+	      "split: pairs in order, empties skipped");
+	query_list_free(&l);
+	query_list_free(&l);
+	err_clear(&e);
+	CHECK(query_split("a&b&c", 5, 2, "TooMany", "test", &l, &e) < 0 &&
+		      strcmp(e.code, "TooMany") == 0 && l.n == 0 && !l.v,
+	      "split: more pairs than allowed: %s", e.code);
+	err_clear(&e);
+	CHECK(query_split("a=1&b=%zz", 9, 8, "Bad", "test", &l, &e) < 0 &&
+		      strcmp(e.code, "Bad") == 0 &&
+		      strstr(e.message, "%zz") && !l.v,
+	      "split: illegal hex: %s", e.message);
+	err_clear(&e);
+	CHECK(query_split("a=%4", 4, 8, "Bad", "test", &l, &e) < 0 &&
+		      strstr(e.message, "Incomplete trailing escape"),
+	      "split: cut escape: %s", e.message);
+	err_clear(&e);
+	CHECK(query_split("a=%\x01\x80", 5, 8, "Bad", "test", &l, &e) < 0 &&
+		      query_text_ok(e.message, strlen(e.message)),
+	      "split: the message never quotes raw bytes: %s", e.message);
+	/* The router's order: the query's X-Amz-* left out, then params. */
+	{
+		struct param *p = params_new();
+
+		CHECK(query_split("X-Amz-Date=1&Action=A%2Bb", 25, 8, "Bad",
+				  "test", &l, &e) == 0 &&
+			      query_params(&l, p, 1, &e) == 0 &&
+			      !param_value(p, "X-Amz-Date") &&
+			      strcmp(param_value(p, "Action"), "A+b") == 0,
+		      "query_params skips the presign parameters");
+		query_list_free(&l);
+		params_free(p);
+	}
+}
+
 static void
 test_bad_input(void)
 {
@@ -434,6 +522,7 @@ main(void)
 	test_special_chars();
 	test_list_order();
 	test_bad_input();
+	test_unescape_split();
 	test_getters();
 	test_xml();
 	test_wildcards();
