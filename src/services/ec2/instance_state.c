@@ -320,18 +320,25 @@ static const struct filter_spec status_filters = {
 	.nfields = sizeof(status_fields) / sizeof(status_fields[0]),
 };
 
+/*
+ * A status check: its summary, and the reachability detail when there is
+ * one. A check that does not apply (the instance is not running) has no
+ * details, as on EC2: "not-applicable" is no detail status (StatusType).
+ */
 static void
 check_write(struct out *o, const char *name, const char *status)
 {
 	out_open(o, name);
 	out_str(o, "status", status);
-	out_list(o, "details");
-	out_item(o);
-	out_str(o, "name", "reachability");
-	out_str(o, "status", strcmp(status, "ok") == 0 ? "passed"
-						       : status);
-	out_item_end(o);
-	out_list_end(o);
+	if (strcmp(status, "not-applicable") != 0) {
+		out_list(o, "details");
+		out_item(o);
+		out_str(o, "name", "reachability");
+		out_str(o, "status", strcmp(status, "ok") == 0 ? "passed"
+							       : status);
+		out_item_end(o);
+		out_list_end(o);
+	}
 	out_close(o);
 }
 
