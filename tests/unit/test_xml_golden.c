@@ -401,6 +401,21 @@ test_goldens(struct api *a)
 	       rid);
 	golden(a, "DescribeInstances",
 	       KV("Action", "DescribeInstances", "Version", V), rid);
+	/* Filtered listings: what the store must select, not only render. */
+	golden(a, "DescribeInstances-filtered",
+	       KV("Action", "DescribeInstances", "Version", V, "Filter.1.Name",
+		  "tag:team", "Filter.1.Value.1", "a", "Filter.2.Name",
+		  "instance-state-name", "Filter.2.Value.1", "running",
+		  "Filter.2.Value.2", "stopped"),
+	       rid);
+	golden(a, "DescribeTags-filtered",
+	       KV("Action", "DescribeTags", "Version", V, "Filter.1.Name",
+		  "resource-type", "Filter.1.Value.1", "key-pair"),
+	       rid);
+	golden(a, "DescribeKeyPairs-by-name",
+	       KV("Action", "DescribeKeyPairs", "Version", V, "KeyName.1",
+		  "golden-rsa & <friends>"),
+	       rid);
 	golden(a, "DescribeInstanceStatus",
 	       KV("Action", "DescribeInstanceStatus", "Version", V,
 		  "IncludeAllInstances", "true"),
