@@ -4,7 +4,8 @@
  * In order: check the inputs (a missing kernel is a reason, not a QEMU
  * error to decode), the instance folder, the root overlay (only when
  * missing: it is the instance's disk), fresh instance-store files, the
- * console (bounded, appended to), the argv from qemu_argv_build(), then
+ * console (bounded, appended to), the argv from qemu_argv_build() (run
+ * as built: launch_argv() gives the same one to the golden tests), then
  * fork through spawn_start() with QEMU's output in qemu.log. Runs in the
  * thread that owns the instance, without the host's lock.
  */
@@ -58,43 +59,6 @@ plan_fds(const struct host_instance *w, struct fd_plan *f)
 	     i++)
 		f->store[i] = next++;
 	f->n = (size_t)(next - 3);
-}
-
-static char **
-argv_vector(const struct strlist *l)
-{
-	char **v = calloc(l->n + 1, sizeof(*v));
-
-	if (v)
-		memcpy(v, l->v, l->n * sizeof(*v));
-	return v;
-}
-
-/*
- * qemu_argv gives the console as "file,id=con,path=..." which QEMU
- * truncates at every start; EC2 keeps a console's history across stops,
- * so ask for append. True when the console is appended to.
- */
-static bool
-console_append(struct strlist *argv)
-{
-	static const char prefix[] = "file,id=con,";
-
-	for (size_t i = 0; i < argv->n; i++) {
-		char *arg = argv->v[i], *patched;
-
-		if (strncmp(arg, prefix, sizeof(prefix) - 1) != 0)
-			continue;
-		if (strstr(arg, "append=on"))
-			return true;
-		if (strstr(arg, "append=") ||
-		    asprintf(&patched, "%s,append=on", arg) < 0)
-			return false;
-		free(arg);
-		argv->v[i] = patched;
-		return true;
-	}
-	return false;
 }
 
 /* Paths of one start, owned here, borrowed by the qemu_spec. */
@@ -153,6 +117,8 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    .n_nics = w->tap[0] ? 1 : 0,
 	    .console_log = p->console,
 	    .console_fd = f->console,
+	    /* EC2 keeps a console's history across stops and reboots. */
+	    .console_append = true,
 	    .qmp_socket = p->qmp,
 	    .qmp_fd = f->qmp,
 	};
@@ -310,17 +276,16 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 {
 	char log_path[INSTDIR_PATH_MAX];
 	int cg_fds[CGROUP_FDS_MAX], pass[SPAWN_PASS_FDS_MAX];
-	struct spawn_opts o = {
-	    .argv = argv,
-	    .uid = l->cfg->run_uid,
-	    .gid = l->cfg->run_gid,
-	    .join_fds = cg_fds,
-	    .pass_fds = pass,
-	};
+	struct spawn_opts o;
 	int log_fd = -1, rc;
 	unsigned long long mem =
 	    ((unsigned long long)w->memory_mib + QEMU_OVERHEAD_MIB) << 20;
 
+	spawn_opts_init(&o, argv);
+	o.uid = l->cfg->run_uid;
+	o.gid = l->cfg->run_gid;
+	o.join_fds = cg_fds;
+	o.pass_fds = pass;
 	if (f->n > SPAWN_PASS_FDS_MAX) {
 		snprintf(reason, reason_size, "%zu files for QEMU (at most %d)",
 			 f->n, SPAWN_PASS_FDS_MAX);
@@ -362,6 +327,31 @@ out:
 		close(log_fd);
 	if (o.netns_fd >= 0)
 		close(o.netns_fd);
+	return rc;
+}
+
+int
+launch_argv(const struct launch_ctx *l, const struct host_instance *w,
+	    struct strlist *ret_argv, char *reason, size_t reason_size)
+{
+	struct start_paths *p = calloc(1, sizeof(*p));
+	struct fd_plan f;
+	int rc;
+
+	if (!p) {
+		snprintf(reason, reason_size, "out of memory");
+		return -ENOMEM;
+	}
+	plan_fds(w, &f);
+	rc = w->store_disks > HOST_STORE_DISKS_MAX
+		 ? -EINVAL
+		 : fill_paths(l, w->store_disks, p);
+	if (rc)
+		snprintf(reason, reason_size, "instance folder: %s",
+			 strerror(-rc));
+	else
+		rc = build_argv(l, w, p, &f, ret_argv, reason, reason_size);
+	free(p);
 	return rc;
 }
 
@@ -408,8 +398,10 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	rc = build_argv(l, w, p, &f, &argv, reason, reason_size);
 	if (rc)
 		goto out;
-	*ret_console = console_append(&argv) ? instdir_console_size(l->dir) : 0;
-	vec = argv_vector(&argv);
+	/* The console is appended to (qemu_spec.console_append): this boot's
+	 * output starts at its present end. */
+	*ret_console = instdir_console_size(l->dir);
+	vec = spawn_argv(&argv);
 	if (!vec) {
 		snprintf(reason, reason_size, "out of memory");
 		rc = -ENOMEM;

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "agent/host.h"
+#include "common/strlist.h"
 
 /* QEMU's own memory beside the guest's: TCG's translation cache, the
  * device models, page tables. Measured ~190 MiB idle under TCG. */
@@ -38,5 +39,14 @@ struct launch_ctx {
 int launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		pid_t *ret_pid, long long *ret_console, char *reason,
 		size_t reason_size);
+
+/*
+ * launch_argv - the QEMU command line launch_qemu() runs for want in
+ * l->dir, argument for argument (the instance files handed over as fds
+ * 3, 4, ...). Pure: nothing is opened or created, so tests compare it
+ * with a golden file. 0, or -errno with a reason.
+ */
+int launch_argv(const struct launch_ctx *l, const struct host_instance *w,
+		struct strlist *ret_argv, char *reason, size_t reason_size);
 
 #endif
