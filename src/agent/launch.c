@@ -108,8 +108,7 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    .kernel = w->kernel,
 	    .initrd = w->initrd[0] ? w->initrd : NULL,
 	    .cmdline = w->cmdline[0] ? w->cmdline : NULL,
-	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2,
-		     .fd = f->root},
+	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2, .fd = f->root},
 	    .instance_store = store,
 	    .n_instance_store = w->store_disks,
 	    .root_ports = ROOT_PORTS,
@@ -125,8 +124,8 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	struct err e = {"", ""};
 
 	for (unsigned i = 0; i < w->store_disks; i++)
-		store[i] = (struct qemu_disk){p->store[i], QEMU_DISK_RAW,
-					      f->store[i]};
+		store[i] =
+		    (struct qemu_disk){p->store[i], QEMU_DISK_RAW, f->store[i]};
 	if (qemu_argv_build(&spec, argv, &e) < 0) {
 		snprintf(reason, reason_size, "%.200s", e.message);
 		return -EINVAL;
@@ -154,15 +153,18 @@ check_inputs(const struct launch_ctx *l, const struct host_instance *w,
 	}
 	/* QEMU opens them as its own user: say so now if it cannot. */
 	for (int i = 0; i < 3; i++) {
-		const char *f = i == 0 ? w->kernel : i == 1 ? w->initrd
-							    : w->base_disk;
+		const char *f = i == 0	 ? w->kernel
+				: i == 1 ? w->initrd
+					 : w->base_disk;
 		char why[400];
 
 		if (f[0] && perm_user_can(f, l->cfg->run_uid, l->cfg->run_gid,
 					  R_OK, why, sizeof(why)) < 0) {
 			snprintf(reason, reason_size,
 				 "QEMU's user cannot read its %s: %.300s",
-				 i == 0 ? "kernel" : i == 1 ? "initrd" : "disk",
+				 i == 0	  ? "kernel"
+				 : i == 1 ? "initrd"
+					  : "disk",
 				 why);
 			return -EACCES;
 		}

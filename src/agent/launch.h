@@ -6,8 +6,9 @@
  * of want and forks QEMU (q35, the host's accelerator, the instance's
  * disks, NIC and console, QMP on qmp.sock) in the host's network namespace
  * as the host's QEMU user, in a cgroup of its own that bounds its CPU to
- * its vCPUs and its memory to the guest's plus QEMU_OVERHEAD_MIB. It does not wait for the guest: the caller owns
- * the pid from then on (reaps it, talks QMP to it). Called by host.c.
+ * its vCPUs and its memory to the guest's plus QEMU_OVERHEAD_MIB. It does not
+ * wait for the guest: the caller owns the pid from then on (reaps it, talks QMP
+ * to it). Called by host.c.
  */
 #ifndef EC2D_AGENT_LAUNCH_H
 #define EC2D_AGENT_LAUNCH_H
@@ -26,8 +27,8 @@ struct cgroups;
 
 struct launch_ctx {
 	const struct host_config *cfg;
-	const char *id;	     /* valid (instdir_id_valid) */
-	const char *dir;     /* its folder */
+	const char *id;	    /* valid (instdir_id_valid) */
+	const char *dir;    /* its folder */
 	struct cgroups *cg; /* the host's (cgroup.h); NULL: none */
 };
 

@@ -192,6 +192,7 @@ spawn_wait(pid_t pid, int timeout_ms, int *ret_status)
 		}
 		if (pidfd < 0)
 			pidfd = spawn_pidfd_open(pid);
+		p.fd = pidfd;
 		if (pidfd >= 0)
 			poll(&p, 1, left > 1000 ? 1000 : (int)left);
 		else
@@ -353,8 +354,7 @@ drain(struct stream *s, struct spawn_result *r)
 
 /* Collect the output of pid until it exits or the deadline passes. */
 static int
-collect(pid_t pid, struct stream *s, long long deadline,
-	struct spawn_result *r)
+collect(pid_t pid, struct stream *s, long long deadline, struct spawn_result *r)
 {
 	int pidfd = spawn_pidfd_open(pid), status = 0, rc;
 

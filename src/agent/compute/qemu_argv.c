@@ -547,10 +547,9 @@ qemu_argv_build_probe(const struct qemu_probe_spec *probe,
 		return -1;
 	if (s.memory_mib < QEMU_MEMORY_MIB_MIN ||
 	    s.memory_mib > QEMU_MEMORY_MIB_MAX)
-		return err_set(e, INVALID,
-			       "qemu spec: memory_mib %u not in %u..%u",
-			       s.memory_mib, QEMU_MEMORY_MIB_MIN,
-			       QEMU_MEMORY_MIB_MAX);
+		return err_set(
+		    e, INVALID, "qemu spec: memory_mib %u not in %u..%u",
+		    s.memory_mib, QEMU_MEMORY_MIB_MIN, QEMU_MEMORY_MIB_MAX);
 	strlist_init(&a);
 	add_identity(&a, s.qemu_binary, "ec2d-accel-probe");
 	add_machine(&a, &s);

@@ -4,10 +4,10 @@
  * Each call follows the same steps: validate, observe the namespace (a
  * thread inside it lists devices and addresses), render the missing
  * pieces as an `ip -batch` script (net_render.c, pure), run it with one
- * `ip -n NS -batch -` (spawn_run, bounded), then bring dnsmasq's files and process in
- * line (net_dhcp.c). Nothing is remembered between calls: the kernel and
- * the files under RUN are the state, which is what makes a restarted
- * ec2d adopt what the previous one built.
+ * `ip -n NS -batch -` (spawn_run, bounded), then bring dnsmasq's files
+ * and process in line (net_dhcp.c). Nothing is remembered between calls:
+ * the kernel and the files under RUN are the state, which is what makes a
+ * restarted ec2d adopt what the previous one built.
  */
 #include "agent/net/net.h"
 #include "agent/net/net_impl.h"

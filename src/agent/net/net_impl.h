@@ -12,10 +12,10 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define NET_BATCH_MAX	 (256u << 10)
-#define NET_DHCP_LOG_MAX (1u << 20) /* dnsmasq.log is emptied past this */
-#define NET_RUN_OUTPUT_MAX (16u << 10) /* kept of a tool's output */
-#define NET_TOOL_TIMEOUT_MS 30000      /* one run of ip or nft */
+#define NET_BATCH_MAX	    (256u << 10)
+#define NET_DHCP_LOG_MAX    (1u << 20)	/* dnsmasq.log is emptied past this */
+#define NET_RUN_OUTPUT_MAX  (16u << 10) /* kept of a tool's output */
+#define NET_TOOL_TIMEOUT_MS 30000	/* one run of ip or nft */
 
 struct net {
 	struct net_config cfg; /* with the defaults filled in */
