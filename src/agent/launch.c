@@ -332,6 +332,34 @@ out:
 	return rc;
 }
 
+/*
+ * The plan of one start: its paths, its fds and the argv built from them.
+ * launch_argv() and launch_qemu() both come here: the argv a test sees is
+ * the argv QEMU runs.
+ */
+static int
+plan_start(const struct launch_ctx *l, const struct host_instance *w,
+	   struct start_paths *p, struct fd_plan *f, struct strlist *argv,
+	   char *reason, size_t reason_size)
+{
+	int rc;
+
+	if (w->store_disks > HOST_STORE_DISKS_MAX) {
+		snprintf(reason, reason_size,
+			 "%u instance-store disks (at most %d)", w->store_disks,
+			 HOST_STORE_DISKS_MAX);
+		return -EINVAL;
+	}
+	plan_fds(w, f);
+	rc = fill_paths(l, w->store_disks, p);
+	if (rc) {
+		snprintf(reason, reason_size, "instance folder: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	return build_argv(l, w, p, f, argv, reason, reason_size);
+}
+
 int
 launch_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    struct strlist *ret_argv, char *reason, size_t reason_size)
@@ -344,15 +372,7 @@ launch_argv(const struct launch_ctx *l, const struct host_instance *w,
 		snprintf(reason, reason_size, "out of memory");
 		return -ENOMEM;
 	}
-	plan_fds(w, &f);
-	rc = w->store_disks > HOST_STORE_DISKS_MAX
-		 ? -EINVAL
-		 : fill_paths(l, w->store_disks, p);
-	if (rc)
-		snprintf(reason, reason_size, "instance folder: %s",
-			 strerror(-rc));
-	else
-		rc = build_argv(l, w, p, &f, ret_argv, reason, reason_size);
+	rc = plan_start(l, w, p, &f, ret_argv, reason, reason_size);
 	free(p);
 	return rc;
 }
@@ -374,12 +394,11 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		return -ENOMEM;
 	}
 	rc = check_inputs(l, w, reason, reason_size);
+	if (rc == 0)
+		rc = plan_start(l, w, p, &f, &argv, reason, reason_size);
 	if (rc)
 		goto out;
-	plan_fds(w, &f);
-	rc = fill_paths(l, w->store_disks, p);
-	if (rc == 0)
-		rc = instdir_make(l->dir);
+	rc = instdir_make(l->dir);
 	if (rc) {
 		snprintf(reason, reason_size, "instance folder: %s",
 			 strerror(-rc));
@@ -397,9 +416,6 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 			 strerror(-rc));
 		goto out;
 	}
-	rc = build_argv(l, w, p, &f, &argv, reason, reason_size);
-	if (rc)
-		goto out;
 	/* The console is appended to (qemu_spec.console_append): this boot's
 	 * output starts at its present end. */
 	*ret_console = instdir_console_size(l->dir);
