@@ -522,11 +522,11 @@ test_join_fds(void)
 	close(pipefd[0]);
 }
 
-/* As root: the uid and gid are dropped before the exec. */
+/* As root: the uid, gid and groups are dropped before the exec. */
 static void
 test_uid_drop(void)
 {
-	const char *argv[] = {"/usr/bin/id", NULL};
+	const char *argv[] = {SH, "-c", "id -u; id -g; id -G", NULL};
 	struct spawn_opts o;
 	struct spawn_result r;
 	struct buf out;
@@ -543,10 +543,7 @@ test_uid_drop(void)
 	o.timeout_ms = 5000;
 	CHECK(spawn_run(&o, &r) == 0 && spawn_exit_code(r.status) == 0,
 	      "id ran");
-	CHECK(strncmp(buf_cstr(&out), "uid=65534(", 10) == 0 &&
-		  strstr(buf_cstr(&out), "gid=65534(") &&
-		  !strstr(buf_cstr(&out), "groups=0("),
-	      "id as 65534: %s", buf_cstr(&out));
+	CHECK_STR(buf_cstr(&out), "65534\n65534\n65534\n");
 	buf_free(&out);
 }
 
