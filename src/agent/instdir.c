@@ -21,6 +21,7 @@
 #include "agent/spawn.h"
 
 #define QEMU_IMG_TIMEOUT_MS 60000
+#define QEMU_IMG_OUTPUT_MAX 4096 /* its last line is the reason */
 #define SMALL_FILE_MAX	    256
 #define SCAN_PER_CALL	    (1 << 20) /* bytes read per call, at most */
 #define TRIM_CHUNK	    65536
@@ -96,9 +97,12 @@ instdir_create_root(const char *dir, const char *qemu_img, const char *base,
 		    unsigned gib, char *reason, size_t reason_size)
 {
 	char root[INSTDIR_PATH_MAX], tmp[INSTDIR_PATH_MAX], size[32];
-	char real_base[PATH_MAX], out[1024];
+	char real_base[PATH_MAX];
 	char *argv[12];
-	int status, rc, n = 0;
+	struct spawn_opts o;
+	struct spawn_result r;
+	struct buf out;
+	int rc, n = 0;
 
 	reason[0] = '\0';
 	if (instdir_file(root, sizeof(root), dir, INSTDIR_ROOT) ||
@@ -128,17 +132,22 @@ instdir_create_root(const char *dir, const char *qemu_img, const char *base,
 		argv[n++] = size;
 	argv[n] = NULL;
 	unlink(tmp);
-	rc = spawn_run(argv, QEMU_IMG_TIMEOUT_MS, out, sizeof(out), &status);
-	if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	buf_init(&out, QEMU_IMG_OUTPUT_MAX);
+	spawn_opts_init(&o, argv);
+	o.out = o.err = &out;
+	o.timeout_ms = QEMU_IMG_TIMEOUT_MS;
+	rc = spawn_run(&o, &r);
+	if (rc == 0 && spawn_exit_code(r.status) != 0) {
 		char how[64], line[160];
 
-		spawn_describe_status(status, how, sizeof(how));
-		last_line(out, line, sizeof(line));
+		spawn_describe_status(r.status, how, sizeof(how));
+		last_line(buf_cstr(&out), line, sizeof(line));
 		snprintf(reason, reason_size, "qemu-img %s: %s", how, line);
 		rc = -EIO;
 	} else if (rc) {
 		snprintf(reason, reason_size, "qemu-img: %s", strerror(-rc));
 	}
+	buf_free(&out);
 	if (rc == 0 && chmod(tmp, 0640) < 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, root) < 0)

@@ -4,7 +4,8 @@
  * In order: check the inputs (a missing kernel is a reason, not a QEMU
  * error to decode), the instance folder, the root overlay (only when
  * missing: it is the instance's disk), fresh instance-store files, the
- * console (bounded, appended to), the argv from qemu_argv_build(), then
+ * console (bounded, appended to), the argv from qemu_argv_build() (run
+ * as built: launch_argv() gives the same one to the golden tests), then
  * fork through spawn_start() with QEMU's output in qemu.log. Runs in the
  * thread that owns the instance, without the host's lock.
  */
@@ -60,43 +61,6 @@ plan_fds(const struct host_instance *w, struct fd_plan *f)
 	f->n = (size_t)(next - 3);
 }
 
-static char **
-argv_vector(const struct strlist *l)
-{
-	char **v = calloc(l->n + 1, sizeof(*v));
-
-	if (v)
-		memcpy(v, l->v, l->n * sizeof(*v));
-	return v;
-}
-
-/*
- * qemu_argv gives the console as "file,id=con,path=..." which QEMU
- * truncates at every start; EC2 keeps a console's history across stops,
- * so ask for append. True when the console is appended to.
- */
-static bool
-console_append(struct strlist *argv)
-{
-	static const char prefix[] = "file,id=con,";
-
-	for (size_t i = 0; i < argv->n; i++) {
-		char *arg = argv->v[i], *patched;
-
-		if (strncmp(arg, prefix, sizeof(prefix) - 1) != 0)
-			continue;
-		if (strstr(arg, "append=on"))
-			return true;
-		if (strstr(arg, "append=") ||
-		    asprintf(&patched, "%s,append=on", arg) < 0)
-			return false;
-		free(arg);
-		argv->v[i] = patched;
-		return true;
-	}
-	return false;
-}
-
 /* Paths of one start, owned here, borrowed by the qemu_spec. */
 struct start_paths {
 	char root[INSTDIR_PATH_MAX];
@@ -144,8 +108,7 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    .kernel = w->kernel,
 	    .initrd = w->initrd[0] ? w->initrd : NULL,
 	    .cmdline = w->cmdline[0] ? w->cmdline : NULL,
-	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2,
-		     .fd = f->root},
+	    .root = {.path = p->root, .format = QEMU_DISK_QCOW2, .fd = f->root},
 	    .instance_store = store,
 	    .n_instance_store = w->store_disks,
 	    .root_ports = ROOT_PORTS,
@@ -153,14 +116,16 @@ build_argv(const struct launch_ctx *l, const struct host_instance *w,
 	    .n_nics = w->tap[0] ? 1 : 0,
 	    .console_log = p->console,
 	    .console_fd = f->console,
+	    /* EC2 keeps a console's history across stops and reboots. */
+	    .console_append = true,
 	    .qmp_socket = p->qmp,
 	    .qmp_fd = f->qmp,
 	};
 	struct err e = {"", ""};
 
 	for (unsigned i = 0; i < w->store_disks; i++)
-		store[i] = (struct qemu_disk){p->store[i], QEMU_DISK_RAW,
-					      f->store[i]};
+		store[i] =
+		    (struct qemu_disk){p->store[i], QEMU_DISK_RAW, f->store[i]};
 	if (qemu_argv_build(&spec, argv, &e) < 0) {
 		snprintf(reason, reason_size, "%.200s", e.message);
 		return -EINVAL;
@@ -188,15 +153,18 @@ check_inputs(const struct launch_ctx *l, const struct host_instance *w,
 	}
 	/* QEMU opens them as its own user: say so now if it cannot. */
 	for (int i = 0; i < 3; i++) {
-		const char *f = i == 0 ? w->kernel : i == 1 ? w->initrd
-							    : w->base_disk;
+		const char *f = i == 0	 ? w->kernel
+				: i == 1 ? w->initrd
+					 : w->base_disk;
 		char why[400];
 
 		if (f[0] && perm_user_can(f, l->cfg->run_uid, l->cfg->run_gid,
 					  R_OK, why, sizeof(why)) < 0) {
 			snprintf(reason, reason_size,
 				 "QEMU's user cannot read its %s: %.300s",
-				 i == 0 ? "kernel" : i == 1 ? "initrd" : "disk",
+				 i == 0	  ? "kernel"
+				 : i == 1 ? "initrd"
+					  : "disk",
 				 why);
 			return -EACCES;
 		}
@@ -310,17 +278,16 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 {
 	char log_path[INSTDIR_PATH_MAX];
 	int cg_fds[CGROUP_FDS_MAX], pass[SPAWN_PASS_FDS_MAX];
-	struct spawn_opts o = {
-	    .argv = argv,
-	    .uid = l->cfg->run_uid,
-	    .gid = l->cfg->run_gid,
-	    .join_fds = cg_fds,
-	    .pass_fds = pass,
-	};
+	struct spawn_opts o;
 	int log_fd = -1, rc;
 	unsigned long long mem =
 	    ((unsigned long long)w->memory_mib + QEMU_OVERHEAD_MIB) << 20;
 
+	spawn_opts_init(&o, argv);
+	o.uid = l->cfg->run_uid;
+	o.gid = l->cfg->run_gid;
+	o.join_fds = cg_fds;
+	o.pass_fds = pass;
 	if (f->n > SPAWN_PASS_FDS_MAX) {
 		snprintf(reason, reason_size, "%zu files for QEMU (at most %d)",
 			 f->n, SPAWN_PASS_FDS_MAX);
@@ -365,6 +332,51 @@ out:
 	return rc;
 }
 
+/*
+ * The plan of one start: its paths, its fds and the argv built from them.
+ * launch_argv() and launch_qemu() both come here: the argv a test sees is
+ * the argv QEMU runs.
+ */
+static int
+plan_start(const struct launch_ctx *l, const struct host_instance *w,
+	   struct start_paths *p, struct fd_plan *f, struct strlist *argv,
+	   char *reason, size_t reason_size)
+{
+	int rc;
+
+	if (w->store_disks > HOST_STORE_DISKS_MAX) {
+		snprintf(reason, reason_size,
+			 "%u instance-store disks (at most %d)", w->store_disks,
+			 HOST_STORE_DISKS_MAX);
+		return -EINVAL;
+	}
+	plan_fds(w, f);
+	rc = fill_paths(l, w->store_disks, p);
+	if (rc) {
+		snprintf(reason, reason_size, "instance folder: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	return build_argv(l, w, p, f, argv, reason, reason_size);
+}
+
+int
+launch_argv(const struct launch_ctx *l, const struct host_instance *w,
+	    struct strlist *ret_argv, char *reason, size_t reason_size)
+{
+	struct start_paths *p = calloc(1, sizeof(*p));
+	struct fd_plan f;
+	int rc;
+
+	if (!p) {
+		snprintf(reason, reason_size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = plan_start(l, w, p, &f, ret_argv, reason, reason_size);
+	free(p);
+	return rc;
+}
+
 int
 launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	    pid_t *ret_pid, long long *ret_console, char *reason,
@@ -382,12 +394,11 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		return -ENOMEM;
 	}
 	rc = check_inputs(l, w, reason, reason_size);
+	if (rc == 0)
+		rc = plan_start(l, w, p, &f, &argv, reason, reason_size);
 	if (rc)
 		goto out;
-	plan_fds(w, &f);
-	rc = fill_paths(l, w->store_disks, p);
-	if (rc == 0)
-		rc = instdir_make(l->dir);
+	rc = instdir_make(l->dir);
 	if (rc) {
 		snprintf(reason, reason_size, "instance folder: %s",
 			 strerror(-rc));
@@ -405,11 +416,10 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 			 strerror(-rc));
 		goto out;
 	}
-	rc = build_argv(l, w, p, &f, &argv, reason, reason_size);
-	if (rc)
-		goto out;
-	*ret_console = console_append(&argv) ? instdir_console_size(l->dir) : 0;
-	vec = argv_vector(&argv);
+	/* The console is appended to (qemu_spec.console_append): this boot's
+	 * output starts at its present end. */
+	*ret_console = instdir_console_size(l->dir);
+	vec = spawn_argv(&argv);
 	if (!vec) {
 		snprintf(reason, reason_size, "out of memory");
 		rc = -ENOMEM;

@@ -1,12 +1,14 @@
 /*
  * spawn.c - child processes of the agent. See spawn.h for the contract.
  *
- * Everything the child needs (the argv vector, /dev/null, the error pipe)
- * is made before fork(); between fork() and execve() the child calls only
- * async-signal-safe functions, because another thread of the agent may
- * hold malloc's lock at the moment of the fork. Called by the host code
- * (host.c) to start QEMU and by the instance-files code (instdir.c) to run
- * qemu-img.
+ * Everything the child needs (the argv vector, /dev/null, the error pipe,
+ * the stdin memfd, the output pipes) is made before fork(); between
+ * fork() and execve() the child calls only async-signal-safe functions,
+ * because another thread of the agent may hold malloc's lock at the moment
+ * of the fork. The parent's waits all run against a monotonic deadline on
+ * a pidfd (a 10 ms poll where the kernel has none). Called by launch.c
+ * (QEMU), accel.c (the probe's QEMU), instdir.c (qemu-img) and the network
+ * code (ip, nft, dnsmasq).
  */
 #include "agent/spawn.h"
 
@@ -15,6 +17,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +75,7 @@ static int
 child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
 {
 	int floor = 3 + (int)o->n_pass_fds, lifted[SPAWN_PASS_FDS_MAX];
-	int out, err_fd, pipe_fd = child_lift_fd(*err_pipe, floor);
+	int in, out, err_fd, pipe_fd = child_lift_fd(*err_pipe, floor);
 
 	/* On failure *err_pipe stays the original: the errno still gets out. */
 	if (pipe_fd < 0)
@@ -81,15 +84,16 @@ child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
 	devnull = child_lift_fd(devnull, floor);
 	if (devnull < 0)
 		return -1;
+	in = child_lift_fd(o->stdin_fd >= 0 ? o->stdin_fd : devnull, floor);
 	out = child_lift_fd(o->stdout_fd >= 0 ? o->stdout_fd : devnull, floor);
 	err_fd =
 	    child_lift_fd(o->stderr_fd >= 0 ? o->stderr_fd : devnull, floor);
-	if (out < 0 || err_fd < 0)
+	if (in < 0 || out < 0 || err_fd < 0)
 		return -1;
 	for (size_t i = 0; i < o->n_pass_fds; i++)
 		if ((lifted[i] = child_lift_fd(o->pass_fds[i], floor)) < 0)
 			return -1;
-	if (child_move_fd(devnull, 0) < 0 || child_move_fd(out, 1) < 0 ||
+	if (child_move_fd(in, 0) < 0 || child_move_fd(out, 1) < 0 ||
 	    child_move_fd(err_fd, 2) < 0)
 		return -1;
 	for (size_t i = 0; i < o->n_pass_fds; i++)
@@ -134,7 +138,7 @@ child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
 	 * Marked rather than closed: the error pipe must live until exec.
 	 */
 	syscall(SYS_close_range, (unsigned)floor, ~0U, CLOSE_RANGE_CLOEXEC);
-	execve(o->argv[0], o->argv, empty_env);
+	execve(o->argv[0], o->argv, o->envp ? o->envp : empty_env);
 fail:
 	err = errno;
 	while (write(err_pipe, &err, sizeof(err)) < 0 && errno == EINTR)
@@ -142,12 +146,110 @@ fail:
 	_exit(127);
 }
 
+void
+spawn_opts_init(struct spawn_opts *o, char *const *argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->argv = argv;
+	o->netns_fd = o->stdin_fd = o->stdout_fd = o->stderr_fd = -1;
+}
+
+char **
+spawn_argv(const struct strlist *l)
+{
+	char **v = calloc(l->n + 1, sizeof(*v));
+
+	if (v && l->n)
+		memcpy(v, l->v, l->n * sizeof(*v));
+	return v;
+}
+
+int
+spawn_wait(pid_t pid, int timeout_ms, int *ret_status)
+{
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int pidfd = -1, status = 0, rc;
+
+	for (;;) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		long long left;
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			rc = 0;
+			break;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = -errno;
+			break;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (pidfd < 0)
+			pidfd = spawn_pidfd_open(pid);
+		p.fd = pidfd;
+		if (pidfd >= 0)
+			poll(&p, 1, left > 1000 ? 1000 : (int)left);
+		else
+			poll(NULL, 0, left > 10 ? 10 : (int)left);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (rc == 0 && ret_status)
+		*ret_status = status;
+	return rc;
+}
+
+int
+spawn_kill(pid_t pid, int *ret_status)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	return spawn_wait(pid, SPAWN_REAP_MS, ret_status);
+}
+
+/* Wait, bounded, for the exec (EOF on the error pipe) or its errno. */
+static int
+wait_exec(pid_t pid, int fd)
+{
+	long long deadline = now_ms() + SPAWN_EXEC_MS;
+	int child_err = 0;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		long long left = deadline - now_ms();
+
+		if (left <= 0) {
+			spawn_kill(pid, NULL);
+			return -ETIMEDOUT;
+		}
+		if (poll(&p, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		n = read(fd, &child_err, sizeof(child_err));
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	/* EOF: the exec happened (the pipe was close-on-exec). */
+	if (n == 0)
+		return 0;
+	spawn_wait(pid, SPAWN_REAP_MS, NULL);
+	return n == (ssize_t)sizeof(child_err) && child_err > 0 ? -child_err
+								: -ECHILD;
+}
+
 int
 spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 {
 	int devnull = -1, pipefd[2] = {-1, -1};
-	int child_err = 0;
-	ssize_t n;
 	pid_t pid;
 	int rc;
 
@@ -172,18 +274,9 @@ spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	/* EOF: the exec happened (the pipe was close-on-exec). */
-	do
-		n = read(pipefd[0], &child_err, sizeof(child_err));
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(child_err)) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		rc = child_err > 0 ? -child_err : -ECHILD;
-		goto out;
-	}
-	*ret_pid = pid;
-	rc = 0;
+	rc = wait_exec(pid, pipefd[0]);
+	if (rc == 0)
+		*ret_pid = pid;
 out:
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -193,90 +286,161 @@ out:
 	return rc;
 }
 
-/* Wait for pid until deadline; kill it (and its group) past it. */
-static int
-wait_until(pid_t pid, long long deadline, int *ret_status)
+int
+spawn_exit_code(int status)
 {
-	int pidfd = spawn_pidfd_open(pid);
-	int status, rc = 0;
-	pid_t w;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -ECHILD;
+}
+
+/* text in an anonymous file, for the child's stdin: never blocks. */
+static int
+memfd_with(const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	int fd = memfd_create("spawn-stdin", MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		return fd;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* One stream of a spawn_run child: its pipe and where it goes. */
+struct stream {
+	int fd; /* -1: closed (EOF) or not captured */
+	struct buf *to;
+};
+
+/* Read what fd has now (until EAGAIN or EOF); keep up to to->max. */
+static void
+drain(struct stream *s, struct spawn_result *r)
+{
+	char chunk[4096];
+
+	while (s->fd >= 0) {
+		ssize_t n = read(s->fd, chunk, sizeof(chunk));
+		size_t take, room;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(s->fd);
+			s->fd = -1;
+			return;
+		}
+		room = s->to->failed ? 0 : s->to->max - s->to->len;
+		take = (size_t)n < room ? (size_t)n : room;
+		if (take < (size_t)n)
+			r->truncated = true;
+		if (take)
+			buf_add(s->to, chunk, take);
+	}
+}
+
+/* Collect the output of pid until it exits or the deadline passes. */
+static int
+collect(pid_t pid, struct stream *s, long long deadline, struct spawn_result *r)
+{
+	int pidfd = spawn_pidfd_open(pid), status = 0, rc;
 
 	for (;;) {
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		struct pollfd p[3];
+		nfds_t n = 0;
 		long long left = deadline - now_ms();
+		pid_t w = waitpid(pid, &status, WNOHANG);
 
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		if (w == pid) {
+			rc = 0;
 			break;
+		}
 		if (w < 0 && errno != EINTR) {
 			rc = -errno;
-			goto out;
+			break;
 		}
 		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
+			spawn_kill(pid, NULL);
 			rc = -ETIMEDOUT;
-			goto out;
+			break;
 		}
+		for (int i = 0; i < 2; i++)
+			if (s[i].fd >= 0)
+				p[n++] = (struct pollfd){s[i].fd, POLLIN, 0};
 		if (pidfd >= 0)
-			poll(&p, 1, left > 1000 ? 1000 : (int)left);
-		else
-			poll(NULL, 0, 10); /* no pidfd: a bounded poll */
+			p[n++] = (struct pollfd){pidfd, POLLIN, 0};
+		if (pidfd < 0 && left > 10)
+			left = 10; /* no pidfd: look again soon */
+		poll(p, n, left > 1000 ? 1000 : (int)left);
+		drain(&s[0], r);
+		drain(&s[1], r);
 	}
-	*ret_status = status;
-out:
+	/* What it wrote before it ended is in the pipes: take it. */
+	drain(&s[0], r);
+	drain(&s[1], r);
 	if (pidfd >= 0)
 		close(pidfd);
+	r->status = status;
 	return rc;
 }
 
 int
-spawn_run(char *const *argv, int timeout_ms, char *out, size_t out_size,
-	  int *ret_status)
+spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 {
-	long long deadline = now_ms() + timeout_ms;
-	int pipefd[2] = {-1, -1};
-	struct spawn_opts o = {.argv = argv, .netns_fd = -1};
-	size_t len = 0;
+	long long start = now_ms();
+	struct spawn_opts c = *o;
+	struct stream s[2] = {{-1, o->out}, {-1, o->err}};
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rc = 0;
 	pid_t pid;
-	int rc;
 
-	if (out_size)
-		out[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	o.stdout_fd = o.stderr_fd = pipefd[1];
-	rc = spawn_start(&o, &pid);
-	close(pipefd[1]);
-	if (rc) {
-		close(pipefd[0]);
-		return rc;
-	}
-	/* Read until EOF (the child and its children closed the pipe). */
-	for (;;) {
-		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		long long left = deadline - now_ms();
-		char chunk[512];
-		ssize_t n;
-
-		if (left <= 0)
-			break;
-		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
-			continue;
-		n = read(pipefd[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n && len + 1 < out_size; i++)
-			out[len++] = chunk[i];
-		if (out_size)
-			out[len] = '\0';
-	}
-	close(pipefd[0]);
-	return wait_until(pid, deadline, ret_status);
+	memset(r, 0, sizeof(*r));
+	if (o->timeout_ms <= 0)
+		return -EINVAL;
+	c.stdin_fd = c.stdout_fd = c.stderr_fd = -1;
+	if (o->input && (c.stdin_fd = memfd_with(o->input)) < 0)
+		return c.stdin_fd;
+	if (o->out && pipe2(outp, O_CLOEXEC | O_NONBLOCK) < 0)
+		rc = -errno;
+	if (rc == 0 && o->err && o->err != o->out &&
+	    pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0)
+		rc = -errno;
+	/* The child's ends block as usual; ours do not. */
+	if (rc == 0 && outp[1] >= 0 && fcntl(outp[1], F_SETFL, 0) < 0)
+		rc = -errno;
+	if (rc == 0 && errp[1] >= 0 && fcntl(errp[1], F_SETFL, 0) < 0)
+		rc = -errno;
+	c.stdout_fd = outp[1];
+	c.stderr_fd = o->err && o->err == o->out ? outp[1] : errp[1];
+	if (rc == 0)
+		rc = spawn_start(&c, &pid);
+	if (c.stdin_fd >= 0)
+		close(c.stdin_fd);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	s[0].fd = outp[0];
+	s[1].fd = errp[0];
+	if (rc == 0)
+		rc = collect(pid, s, start + o->timeout_ms, r);
+	for (int i = 0; i < 2; i++)
+		if (s[i].fd >= 0)
+			close(s[i].fd);
+	r->elapsed_ms = (int)(now_ms() - start);
+	return rc;
 }
 
 bool

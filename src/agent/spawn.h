@@ -1,17 +1,28 @@
 /*
- * spawn.h - starting the agent's child processes: QEMU and qemu-img.
+ * spawn.h - every child process of the agent: QEMU, qemu-img, ip, nft,
+ * dnsmasq (and later qemu-storage-daemon, mkfs).
  *
  * fork + execve with an argv array (never a shell), in the order
  * Firecracker's jailer uses: default signal dispositions and an empty
  * mask, a new session (so the agent's terminal or process group cannot
- * signal a guest, and the whole QEMU can be killed as one group), the
- * network namespace, its cgroups, standard fds and the passed ones (3, 4,
- * ...), privileges dropped, every other fd marked close-on-exec, exec with an empty environment. An exec failure
- * comes back to the parent as its errno through a close-on-exec pipe.
+ * signal the child, and the child with everything it starts can be killed
+ * as one group), the network namespace, its cgroups, standard fds and the
+ * passed ones (3, 4, ...), privileges dropped, every other fd marked
+ * close-on-exec, exec with the given environment (empty by default). An
+ * exec failure comes back to the parent as its errno through a
+ * close-on-exec pipe.
  *
- * The caller owns the pid: it must reap it (waitpid) or hand it to someone
- * who will. Safe to call from a multi-threaded process: the child runs
- * only async-signal-safe calls between fork and exec.
+ * Two modes on the same start:
+ *  - spawn_start: a long-running child (QEMU, the acceleration probe's
+ *    QEMU). Returns once it has exec'd; the caller owns the pid and reaps
+ *    it with spawn_wait()/spawn_kill() (or hands it to someone who will).
+ *  - spawn_run: a one-shot tool, run to completion: optional stdin text,
+ *    stdout and stderr captured up to each buffer's maximum, and a timeout
+ *    that is required: past it the child's whole process group is killed
+ *    and reaped.
+ * No call here waits for a child without a bound. Safe to call from a
+ * multi-threaded process: the child runs only async-signal-safe calls
+ * between fork and exec.
  */
 #ifndef EC2D_AGENT_SPAWN_H
 #define EC2D_AGENT_SPAWN_H
@@ -20,10 +31,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
+#include "common/strlist.h"
+
+#define SPAWN_PASS_FDS_MAX 16
+#define SPAWN_EXEC_MS	   10000 /* fork to exec (setns, cgroups, uid) */
+#define SPAWN_REAP_MS	   5000	 /* a SIGKILLed child to be reaped */
+
 struct spawn_opts {
 	char *const *argv; /* NULL-terminated; argv[0] absolute */
-	int stdout_fd;	   /* -1: /dev/null (stdin is always /dev/null) */
-	int stderr_fd;	   /* -1: /dev/null */
+	char *const *envp; /* NULL-terminated "NAME=value"; NULL: empty */
 	int netns_fd;	   /* -1: stay in the caller's namespace */
 	uid_t uid;	   /* 0: keep (with gid) */
 	gid_t gid;
@@ -35,26 +52,67 @@ struct spawn_opts {
 	 * cgroups) while it is still the caller's user. */
 	const int *join_fds;
 	size_t n_join_fds;
+
+	/* spawn_start only: the child's standard fds (-1: /dev/null). */
+	int stdin_fd;
+	int stdout_fd;
+	int stderr_fd;
+
+	/* spawn_run only. */
+	const char *input; /* stdin text; NULL: /dev/null */
+	struct buf *out;   /* stdout, up to out->max bytes; NULL: dropped */
+	struct buf *err;   /* stderr; == out: merged in order; NULL: dropped */
+	int timeout_ms;	   /* > 0, required */
 };
 
-#define SPAWN_PASS_FDS_MAX 16
+/* Defaults: no fds handed over, /dev/null for 0 1 2, same namespace. */
+void spawn_opts_init(struct spawn_opts *o, char *const *argv);
 
 /*
  * spawn_start - start o->argv. 0 and *ret_pid once the child has exec'd;
- * -errno when it could not be started (-ENOENT: no such program; the
+ * -errno when it could not be started (-ENOENT: no such program, -EACCES:
+ * not executable, -ETIMEDOUT: stuck before exec for SPAWN_EXEC_MS; the
  * child, if any, is already reaped).
  */
 int spawn_start(const struct spawn_opts *o, pid_t *ret_pid);
 
+struct spawn_result {
+	int status;	/* its wait status, when spawn_run returned 0 */
+	bool truncated; /* output past a buffer's maximum was dropped */
+	int elapsed_ms; /* start to exit (or kill) */
+};
+
 /*
- * spawn_run - start argv as spawn_start does (no namespace, same user),
- * collect at most out_size - 1 bytes of its stdout and stderr in out
- * (NUL-terminated; the rest is discarded) and wait for it, at most
- * timeout_ms: then it is killed. 0 and *ret_status (a waitpid status), or
- * -errno (-ETIMEDOUT when it was killed).
+ * spawn_run - start o->argv as spawn_start does, feed it o->input, append
+ * what it writes to o->out / o->err (at most up to each one's max; the
+ * rest is read and dropped, so the child never blocks on a full pipe) and
+ * wait for it at most o->timeout_ms. Reading stops when the child exits
+ * (a daemon it forked may keep the pipes open). 0 with r->status; or
+ * -ETIMEDOUT when it was killed at the timeout (with its process group;
+ * the output so far is kept); -EINVAL without a timeout; -errno from the
+ * start (-ENOENT: no such program).
  */
-int spawn_run(char *const *argv, int timeout_ms, char *out, size_t out_size,
-	      int *ret_status);
+int spawn_run(const struct spawn_opts *o, struct spawn_result *r);
+
+/* A wait status as an exit code 0..255, or -ECHILD when killed. */
+int spawn_exit_code(int status);
+
+/*
+ * spawn_wait - reap our child pid if it exits within timeout_ms (0: only
+ * look). 0 and *ret_status (may be NULL); -ETIMEDOUT while it runs on;
+ * -ECHILD when pid is not our child (or already reaped).
+ */
+int spawn_wait(pid_t pid, int timeout_ms, int *ret_status);
+
+/*
+ * spawn_kill - SIGKILL our child pid and its process group (spawn_start
+ * made it a group leader) and reap it, waiting at most SPAWN_REAP_MS.
+ * As spawn_wait.
+ */
+int spawn_kill(pid_t pid, int *ret_status);
+
+/* A NULL-terminated vector of l's strings (borrowed): free() it. */
+char **spawn_argv(const struct strlist *l);
 
 /* pidfd_open(2): a pollable fd that turns readable when pid exits. */
 int spawn_pidfd_open(pid_t pid);

@@ -146,9 +146,10 @@ vm_kill(struct vm *vm)
 {
 	if (vm->pid) {
 		signal_qemu(vm, SIGKILL);
-		/* Ours: reap it (ECHILD at once when it is not). */
-		while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		/* Ours: reap it, bounded (ECHILD at once when it is not). */
+		if (spawn_wait(vm->pid, SPAWN_REAP_MS, NULL) == -ETIMEDOUT)
+			log_msg(LOG_WARN, "qemu survives SIGKILL",
+				"instance=%s pid=%d", vm->id, (int)vm->pid);
 	}
 	vm_release(vm);
 }

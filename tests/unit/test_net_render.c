@@ -2,7 +2,10 @@
  * test_net_render.c - the network layer's pure parts: names within
  * Linux's 15-character limit, address rules (AWS's default subnets and
  * reserved addresses), and the exact text given to ip and dnsmasq,
- * including what an "ensure" leaves out when the object exists.
+ * including what an "ensure" leaves out when the object exists. The port
+ * guard's nft input is compared byte for byte with golden files,
+ * tests/data/nft/NAME.nft (UPDATE_GOLDEN=1 rewrites them; review the
+ * diff in git).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +17,10 @@
 #include "agent/net/net_render.h"
 #include "common/buf.h"
 #include "unit.h"
+
+#include "golden.h"
+
+#define NFT_GOLDEN_DIR "../data/nft/"
 
 static void
 test_tags(void)
@@ -426,8 +433,8 @@ test_guard(void)
 				    &b) == 0,
 	      "guard delete");
 	/* Added first, then deleted: a missing element is no error. */
-	CHECK(strstr(buf_cstr(&b), "add element") < strstr(buf_cstr(&b),
-							    "delete element") &&
+	CHECK(strstr(buf_cstr(&b), "add element") <
+		      strstr(buf_cstr(&b), "delete element") &&
 		  strstr(buf_cstr(&b), "add element"),
 	      "guard delete: %s", buf_cstr(&b));
 	CHECK(net_render_guard_port("a\"b", "02:ec:2d:00:00:04", ip, true,
@@ -436,6 +443,71 @@ test_guard(void)
 					&b) == -EINVAL,
 	      "bad device or MAC refused");
 	buf_free(&b);
+}
+
+/* One port of a golden: named as net_port.c names it. */
+struct guard_port {
+	const char *tag;
+	unsigned port;
+	const char *mac, *ip;
+	bool add;
+};
+
+/* base (as a plug sends it) and then each port, into one nft input. */
+static void
+guard_golden(const char *name, bool base, const struct guard_port *ports,
+	     size_t n)
+{
+	char path[128], dev[NET_IFNAME_SIZE];
+	struct buf b;
+	uint32_t ip;
+
+	buf_init(&b, 1 << 16);
+	if (base)
+		net_render_guard_base(&b);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(net_name_dev(ports[i].tag, NET_DEV_TAP, ports[i].port,
+				   dev) == 0 &&
+			  net_ip_parse(ports[i].ip, &ip) == 0,
+		      "%s: port %zu", name, i);
+		CHECK(net_render_guard_port(dev, ports[i].mac, ip, ports[i].add,
+					    &b) == 0,
+		      "%s: render port %s", name, dev);
+	}
+	CHECK(!buf_failed(&b), "%s: too long", name);
+	snprintf(path, sizeof(path), NFT_GOLDEN_DIR "%s.nft", name);
+	golden_check(path, buf_cstr(&b), b.len);
+	buf_free(&b);
+}
+
+/*
+ * The guard's nft inputs, byte for byte: a host namespace set up (the
+ * base alone), one port plugged (base and port, as net_port.c sends it)
+ * and unplugged, and several ports of two VPCs (two subnets in one) with
+ * one removed, in one script.
+ */
+static void
+test_guard_goldens(void)
+{
+	static const struct guard_port one[] = {
+	    {"ab12", 1, "02:ec:2d:00:00:01", "172.31.0.4", true},
+	};
+	static const struct guard_port one_gone[] = {
+	    {"ab12", 1, "02:ec:2d:00:00:01", "172.31.0.4", false},
+	};
+	static const struct guard_port several[] = {
+	    {"ab12", 1, "02:ec:2d:00:00:01", "172.31.0.4", true},
+	    {"ab12", 2, "02:ec:2d:00:00:02", "172.31.16.9", true},
+	    {"ab12", 0x1f, "02:ec:2d:00:01:1f", "10.0.1.20", true},
+	    {"ab12", 0xabcdef1, "02:ec:2d:ab:cd:ef", "10.0.2.254", true},
+	    {"ab12", 2, "02:ec:2d:00:00:02", "172.31.16.9", false},
+	};
+
+	guard_golden("guard-base", true, NULL, 0);
+	guard_golden("guard-plug-one", true, one, 1);
+	guard_golden("guard-unplug-one", false, one_gone, 1);
+	guard_golden("guard-several", true, several,
+		     sizeof(several) / sizeof(several[0]));
 }
 
 int
@@ -452,5 +524,6 @@ main(void)
 	test_port_batch();
 	test_dnsmasq_conf();
 	test_guard();
+	test_guard_goldens();
 	return UNIT_DONE();
 }

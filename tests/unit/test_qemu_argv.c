@@ -5,6 +5,9 @@
  * Goldens are tests/data/qemu/NAME.argv, one argument per line. After an
  * intended change, regenerate them with UPDATE_GOLDEN=1 and review the
  * diff in git: the golden is the reviewable record of what QEMU runs.
+ * launch-*.argv come from launch_argv(), the very function whose argv
+ * launch_qemu() hands to spawn_start() unchanged: an instance as the
+ * agent starts it, from its host_instance.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +15,13 @@
 #include <string.h>
 
 #include "agent/compute/qemu_argv.h"
+#include "agent/launch.h"
 #include "common/buf.h"
 #include "unit.h"
 
+#include "golden.h"
+
 #define GOLDEN_DIR "../data/qemu/"
-#define GOLDEN_MAX (1u << 20)
 
 static const struct qemu_disk ephemeral[] = {
     {.path = "/var/lib/ec2d/instances/i-0123456789abcdef0/eph0.qcow2"},
@@ -86,6 +91,7 @@ spec_q35_tcg(void)
 	s.channel_socket = "/run/ec2d/i-0123456789abcdef0/chan.sock";
 	s.qmp_fd = 4;
 	s.console_fd = 5;
+	s.console_append = true;
 	s.root.fd = 6;
 	s.pidfile = NULL;
 	return s;
@@ -99,6 +105,7 @@ spec_q35_kvm(void)
 	/* The same by paths. */
 	s.instance_store = ephemeral;
 	s.qmp_fd = s.console_fd = s.root.fd = 0;
+	s.console_append = false;
 	s.pidfile = "/run/ec2d/i-0123456789abcdef0/qemu.pid";
 	s.accel = ACCEL_KVM;
 	s.n_instance_store = 0;
@@ -121,80 +128,12 @@ spec_microvm_kvm(void)
 	return s;
 }
 
-static char *
-read_file(const char *path)
-{
-	struct buf b;
-	char chunk[4096];
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf_init(&b, GOLDEN_MAX);
-	buf_adds(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b, NULL);
-}
-
-/* Split text into lines in place; returns the count. */
-static size_t
-split_lines(char *text, char **lines, size_t max)
-{
-	size_t n = 0;
-
-	while (*text && n < max) {
-		char *nl = strchr(text, '\n');
-
-		lines[n++] = text;
-		if (!nl)
-			break;
-		*nl = '\0';
-		text = nl + 1;
-	}
-	return n;
-}
-
-/* A unified-style diff (longest common subsequence) on stderr. */
-static void
-print_diff(const char *name, char **want, size_t nw, char **got, size_t ng)
-{
-	size_t *lcs = calloc((nw + 1) * (ng + 1), sizeof(*lcs));
-	size_t i = 0, j = 0;
-
-#define L(a, b) lcs[(a) * (ng + 1) + (b)]
-	if (!lcs)
-		return;
-	for (size_t a = nw; a-- > 0;)
-		for (size_t b = ng; b-- > 0;)
-			L(a, b) = strcmp(want[a], got[b]) == 0
-				      ? L(a + 1, b + 1) + 1
-				  : L(a + 1, b) > L(a, b + 1) ? L(a + 1, b)
-							      : L(a, b + 1);
-	fprintf(stderr, "--- %s (golden)\n+++ %s (generated)\n", name, name);
-	while (i < nw || j < ng) {
-		if (i < nw && j < ng && strcmp(want[i], got[j]) == 0) {
-			fprintf(stderr, "  %s\n", want[i]);
-			i++, j++;
-		} else if (i < nw && (j == ng || L(i + 1, j) >= L(i, j + 1))) {
-			fprintf(stderr, "- %s\n", want[i++]);
-		} else {
-			fprintf(stderr, "+ %s\n", got[j++]);
-		}
-	}
-#undef L
-	free(lcs);
-}
-
 /* Compare argv with GOLDEN_DIR/name.argv, or rewrite it (UPDATE_GOLDEN=1). */
 static void
 compare_golden(const char *name, const struct strlist *argv)
 {
-	char path[256], *golden = NULL, *mine = NULL, *want[256], *got[256];
+	char path[256];
 	struct buf text;
-	const char *update = getenv("UPDATE_GOLDEN");
 
 	buf_init(&text, GOLDEN_MAX);
 	snprintf(path, sizeof(path), GOLDEN_DIR "%s.argv", name);
@@ -204,30 +143,8 @@ compare_golden(const char *name, const struct strlist *argv)
 		      argv->v[i]);
 		buf_addf(&text, "%s\n", argv->v[i]);
 	}
-	if (update && strcmp(update, "1") == 0) {
-		FILE *f = fopen(path, "we");
-
-		CHECK(f && fputs(buf_cstr(&text), f) >= 0 && fclose(f) == 0,
-		      "%s: cannot write golden", path);
-		printf("updated %s\n", path);
-		goto out;
-	}
-	golden = read_file(path);
-	CHECK(golden != NULL, "%s: missing golden (UPDATE_GOLDEN=1 makes it)",
-	      path);
-	if (!golden || strcmp(golden, buf_cstr(&text)) == 0)
-		goto out;
-	CHECK(0,
-	      "%s: argv differs from golden %s (UPDATE_GOLDEN=1 "
-	      "regenerates):",
-	      name, path);
-	mine = buf_steal(&text, NULL);
-	if (mine)
-		print_diff(name, want, split_lines(golden, want, 256), got,
-			   split_lines(mine, got, 256));
-out:
-	free(mine);
-	free(golden);
+	CHECK(!buf_failed(&text), "%s: argv too long", name);
+	golden_check(path, buf_cstr(&text), text.len);
 	buf_free(&text);
 }
 
@@ -582,6 +499,77 @@ check_ignored_options(void)
 	strlist_free(&argv);
 }
 
+/*
+ * The agent's own start of an instance: launch_argv() on a fixed host and
+ * instance, with and without a NIC and instance store.
+ */
+static void
+check_launch(void)
+{
+	struct host_config cfg = {
+	    .id = "use1-az1-h1",
+	    .zone = "us-east-1a",
+	    .state_dir = "/var/lib/ec2d/hosts/use1-az1-h1",
+	    .qemu = "/usr/bin/qemu-system-x86_64",
+	    .qemu_img = "/usr/bin/qemu-img",
+	    .accel = ACCEL_TCG,
+	    .tsc_khz = 2596000,
+	    .tb_size_mib = 64,
+	    .netns = "ec2d-ab12-h1",
+	    .run_uid = 64000,
+	    .run_gid = 64000,
+	};
+	struct launch_ctx l = {
+	    .cfg = &cfg,
+	    .id = "i-0123456789abcdef0",
+	    .dir = "/var/lib/ec2d/hosts/use1-az1-h1/instances/"
+		   "i-0123456789abcdef0",
+	};
+	struct host_instance w = {
+	    .id = "i-0123456789abcdef0",
+	    .want = HOST_WANT_RUNNING,
+	    .boot = 1,
+	    .vcpus = 2,
+	    .memory_mib = 1024,
+	    .kernel = "/var/lib/ec2d/images/ami-0abc/vmlinux",
+	    .initrd = "/var/lib/ec2d/images/ami-0abc/initrd.img",
+	    .cmdline = "root=/dev/vda rw ec2d.instance=i-0123456789abcdef0",
+	    .base_disk = "/var/lib/ec2d/images/ami-0abc/root.qcow2",
+	    .root_gib = 8,
+	    .store_disks = 2,
+	    .store_gb = 4,
+	    .tap = "eab12t1f",
+	    .mac = "02:ec:2d:00:00:1f",
+	};
+	struct strlist argv;
+	char reason[256] = "";
+
+	strlist_init(&argv);
+	CHECK(launch_argv(&l, &w, &argv, reason, sizeof(reason)) == 0,
+	      "launch_argv: %s", reason);
+	compare_golden("launch-q35-tcg", &argv);
+	strlist_free(&argv);
+
+	/* KVM, no network, no instance store, no initrd. */
+	cfg.accel = ACCEL_KVM;
+	cfg.netns[0] = '\0';
+	w.tap[0] = w.mac[0] = w.initrd[0] = '\0';
+	w.store_disks = 0;
+	strlist_init(&argv);
+	CHECK(launch_argv(&l, &w, &argv, reason, sizeof(reason)) == 0,
+	      "launch_argv kvm: %s", reason);
+	compare_golden("launch-q35-kvm-minimal", &argv);
+	strlist_free(&argv);
+
+	/* Refused, not written past its arrays. */
+	w.store_disks = HOST_STORE_DISKS_MAX + 1;
+	strlist_init(&argv);
+	CHECK(launch_argv(&l, &w, &argv, reason, sizeof(reason)) < 0 &&
+		  argv.n == 0,
+	      "too many instance-store disks accepted");
+	strlist_free(&argv);
+}
+
 int
 main(void)
 {
@@ -598,5 +586,6 @@ main(void)
 	check_bad_specs();
 	check_ignored_options();
 	check_probe();
+	check_launch();
 	return UNIT_DONE();
 }

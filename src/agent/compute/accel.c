@@ -1,12 +1,12 @@
 /*
  * accel.c - the acceleration probe. See accel.h for the contract.
  *
- * Boots the probe guest once (argv from qemu_argv_build_probe) as a child
- * in its own process group, its console going to a file in a private
- * temporary directory and its stderr to another, and watches both the
- * child (a pidfd, so the wait wakes at once when QEMU exits) and the
- * console (polled every POLL_MS for the marker) against a monotonic
- * deadline. At the deadline the whole group is killed and reaped: the
+ * Boots the probe guest once (argv from qemu_argv_build_probe) through
+ * spawn_start() (its own session and process group), its console going to
+ * a file in a private temporary directory and its stderr to another, and
+ * watches both the child (spawn_wait, which wakes at once when QEMU exits)
+ * and the console (polled every POLL_MS for the marker) against a
+ * monotonic deadline. At the deadline the whole group is killed and reaped: the
  * probe never leaves a QEMU behind and never waits past its deadline by
  * more than the time a SIGKILLed process takes to die. Called once by the
  * agent at start, before any instance runs.
@@ -15,19 +15,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/compute/qemu_argv.h"
+#include "agent/spawn.h"
 #include "common/log.h"
 #include "common/strlist.h"
 
@@ -181,93 +178,41 @@ read_detail(const char *path, char *out, size_t size)
 	out[i] = '\0';
 }
 
-static char **
-argv_vector(const struct strlist *l)
-{
-	char **v = calloc(l->n + 1, sizeof(*v));
-
-	if (v)
-		memcpy(v, l->v, l->n * sizeof(*v));
-	return v;
-}
-
 /*
- * Start argv in a new process group: stdin /dev/null, stdout and stderr
- * to err_path, default signal dispositions and an empty mask (the agent's
- * blocked signals must not leak into QEMU), an empty environment.
+ * Wait for pid until the deadline, watching the console meanwhile; kill
+ * its process group at the deadline.
  */
-static int
-spawn_qemu(const struct strlist *argv, const char *err_path, pid_t *ret_pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, deflt;
-	char **v = argv_vector(argv);
-	char *envp[] = {NULL};
-	pid_t pid;
-	int rc;
-
-	if (!v)
-		return -ENOMEM;
-	sigemptyset(&none);
-	sigfillset(&deflt);
-	sigdelset(&deflt, SIGKILL);
-	sigdelset(&deflt, SIGSTOP);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, err_path,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-					    POSIX_SPAWN_SETSIGMASK |
-					    POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&pid, v[0], &fa, &attr, v, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	free(v);
-	if (rc)
-		return -rc;
-	*ret_pid = pid;
-	return 0;
-}
-
-/* Wait for pid until the deadline, watching the console meanwhile. */
 static void
 watch_guest(pid_t pid, struct console_scan *con, long long start,
 	    long long deadline, struct accel_boot_result *r)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int status;
 
 	for (;;) {
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
 		long long left = deadline - now_ms();
-		pid_t w;
+		int rc;
 
 		if (!r->marker_seen && console_has_marker(con)) {
 			r->marker_seen = 1;
 			r->marker_ms = (int)(now_ms() - start);
 		}
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
+		if (left <= 0) {
+			spawn_kill(pid, NULL);
+			r->timed_out = 1;
+			break;
+		}
+		/* Wakes at once when QEMU exits (a pidfd). */
+		rc = spawn_wait(pid, left < POLL_MS ? (int)left : POLL_MS,
+				&status);
+		if (rc == 0) {
 			r->exited = 1;
 			r->exit_status = status;
 			break;
 		}
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
+		if (rc != -ETIMEDOUT) { /* not ours any more: reaped */
 			r->timed_out = 1;
 			break;
 		}
-		/* Without a pidfd (old kernel) this is a plain sleep. */
-		poll(&p, pidfd >= 0 ? 1 : 0,
-		     left < POLL_MS ? (int)left : POLL_MS);
 	}
 	/* The last console bytes may have landed just before the exit. */
 	if (!r->marker_seen && console_has_marker(con)) {
@@ -275,8 +220,34 @@ watch_guest(pid_t pid, struct console_scan *con, long long start,
 		r->marker_ms = (int)(now_ms() - start);
 	}
 	r->elapsed_ms = (int)(now_ms() - start);
-	if (pidfd >= 0)
-		close(pidfd);
+}
+
+/*
+ * Start the probe's QEMU: stdout and stderr to err_path, everything else
+ * as spawn.h does it (its own session, default signals, an empty
+ * environment).
+ */
+static int
+start_qemu(const struct strlist *argv, const char *err_path, pid_t *ret_pid)
+{
+	struct spawn_opts o;
+	char **v = spawn_argv(argv);
+	int fd, rc;
+
+	if (!v)
+		return -ENOMEM;
+	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		free(v);
+		return rc;
+	}
+	spawn_opts_init(&o, v);
+	o.stdout_fd = o.stderr_fd = fd;
+	rc = spawn_start(&o, ret_pid);
+	close(fd);
+	free(v);
+	return rc;
 }
 
 int
@@ -328,7 +299,7 @@ accel_test_boot(const char *qemu_binary, const char *kernel, const char *initrd,
 		goto out;
 	}
 	start = now_ms();
-	rc = spawn_qemu(&argv, err_path, &pid);
+	rc = start_qemu(&argv, err_path, &pid);
 	if (rc)
 		goto out;
 	watch_guest(pid, &con, start, start + timeout_ms, &r);

@@ -52,7 +52,7 @@ struct accel_boot_result {
  * could not be (missing file, no temporary directory, spawn failure).
  * Blocks the calling thread for up to timeout_ms plus a little. The
  * caller must not reap children behind its back (SIGCHLD ignored, or a
- * waitpid(-1) elsewhere): the probe would then wait for its deadline.
+ * waitpid(-1) elsewhere): the probe would then report a timeout.
  */
 int accel_test_boot(const char *qemu_binary, const char *kernel,
 		    const char *initrd, enum accel_mode mode,

@@ -337,12 +337,13 @@ add_fdset(struct strlist *a, int fd)
 	strlist_addf(a, "fd=%d,set=%d", fd, fd);
 }
 
-/* The file is truncated at each start: the console of this boot. */
+/* Truncated at each start (the console of this boot), or appended to. */
 static void
-add_console(struct strlist *a, const char *console_log)
+add_console(struct strlist *a, const char *console_log, bool append)
 {
 	strlist_add(a, "-chardev");
-	strlist_addf(a, "file,id=con,path=%s", console_log);
+	strlist_addf(a, "file,id=con,path=%s%s", console_log,
+		     append ? ",append=on" : "");
 	strlist_add(a, "-serial");
 	strlist_add(a, "chardev:con");
 }
@@ -369,9 +370,9 @@ add_control(struct strlist *a, const struct qemu_spec *s)
 	if (s->console_fd > 2) {
 		add_fdset(a, s->console_fd);
 		snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", s->console_fd);
-		add_console(a, fdset);
+		add_console(a, fdset, s->console_append);
 	} else {
-		add_console(a, s->console_log);
+		add_console(a, s->console_log, s->console_append);
 	}
 }
 
@@ -546,15 +547,14 @@ qemu_argv_build_probe(const struct qemu_probe_spec *probe,
 		return -1;
 	if (s.memory_mib < QEMU_MEMORY_MIB_MIN ||
 	    s.memory_mib > QEMU_MEMORY_MIB_MAX)
-		return err_set(e, INVALID,
-			       "qemu spec: memory_mib %u not in %u..%u",
-			       s.memory_mib, QEMU_MEMORY_MIB_MIN,
-			       QEMU_MEMORY_MIB_MAX);
+		return err_set(
+		    e, INVALID, "qemu spec: memory_mib %u not in %u..%u",
+		    s.memory_mib, QEMU_MEMORY_MIB_MIN, QEMU_MEMORY_MIB_MAX);
 	strlist_init(&a);
 	add_identity(&a, s.qemu_binary, "ec2d-accel-probe");
 	add_machine(&a, &s);
 	strlist_add(&a, "-no-reboot");
-	add_console(&a, probe->console_log);
+	add_console(&a, probe->console_log, false);
 	add_boot(&a, &s);
 	return argv_hand_over(&a, ret_argv, e);
 }

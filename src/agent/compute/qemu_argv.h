@@ -4,8 +4,9 @@
  * A pure function in the manner of libvirt's qemu_command.c: no file is
  * opened, nothing is probed, the same spec always gives the same argv, and
  * tests compare it with golden files under tests/data/qemu. Whoever
- * starts QEMU (posix_spawn with this argv) owns the process; whoever fills
- * the spec owns every path and name in it: the spec only borrows them.
+ * starts QEMU (spawn.h) runs exactly this argv and owns the process;
+ * whoever fills the spec owns every path and name in it: the spec only
+ * borrows them.
  *
  * Device naming (QMP and hot-plug code rely on it):
  *   root disk     node "root",        device "disk-root"   (first disk, vda)
@@ -17,6 +18,7 @@
 #ifndef EC2D_AGENT_COMPUTE_QEMU_ARGV_H
 #define EC2D_AGENT_COMPUTE_QEMU_ARGV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "agent/compute/accel.h"
@@ -85,6 +87,9 @@ struct qemu_spec {
 
 	const char *console_log;    /* serial console file ... */
 	int console_fd;		    /* ... or, > 2, open for appending */
+	bool console_append;	    /* keep earlier boots' output (EC2's
+				     * console survives a stop): append=on;
+				     * false: QEMU truncates it at start */
 	const char *qmp_socket;	    /* unix socket QEMU makes ... */
 	int qmp_fd;		    /* ... or, > 2, one already listening */
 	const char *pidfile;	    /* NULL: none */

@@ -4,10 +4,10 @@
  * Each call follows the same steps: validate, observe the namespace (a
  * thread inside it lists devices and addresses), render the missing
  * pieces as an `ip -batch` script (net_render.c, pure), run it with one
- * fork of `ip -n NS -batch -`, then bring dnsmasq's files and process in
- * line (net_dhcp.c). Nothing is remembered between calls: the kernel and
- * the files under RUN are the state, which is what makes a restarted
- * ec2d adopt what the previous one built.
+ * `ip -n NS -batch -` (spawn_run, bounded), then bring dnsmasq's files
+ * and process in line (net_dhcp.c). Nothing is remembered between calls:
+ * the kernel and the files under RUN are the state, which is what makes a
+ * restarted ec2d adopt what the previous one built.
  */
 #include "agent/net/net.h"
 #include "agent/net/net_impl.h"
@@ -26,8 +26,8 @@
 
 #include "agent/net/net_dhcp.h"
 #include "agent/net/net_file.h"
-#include "agent/net/net_run.h"
 #include "agent/net/netns.h"
+#include "agent/spawn.h"
 #include "common/log.h"
 #include "common/params.h"
 
@@ -74,6 +74,22 @@ net_fail(struct err *e, const char *what, int rc, const struct buf *out)
 /* --- running ip ---------------------------------------------------- */
 
 int
+net_tool(const char *const *argv, const char *input, struct buf *out)
+{
+	struct spawn_opts o;
+	struct spawn_result r;
+	int rc;
+
+	/* spawn's argv is not const-qualified; it is not written. */
+	spawn_opts_init(&o, (char *const *)argv);
+	o.input = input;
+	o.out = o.err = out;
+	o.timeout_ms = NET_TOOL_TIMEOUT_MS;
+	rc = spawn_run(&o, &r);
+	return rc < 0 ? rc : spawn_exit_code(r.status);
+}
+
+int
 net_run_ip(struct net *n, const char *const *args, const char *input,
 	   const char *what, struct err *e)
 {
@@ -87,7 +103,7 @@ net_run_ip(struct net *n, const char *const *args, const char *input,
 		argv[i++] = *args;
 	argv[i] = NULL;
 	buf_init(&out, NET_RUN_OUTPUT_MAX + 1);
-	rc = net_run(argv, input, &out);
+	rc = net_tool(argv, input, &out);
 	if (rc != 0)
 		net_fail(e, what, rc, &out);
 	buf_free(&out);
@@ -118,7 +134,7 @@ nft_in_ns(void *p)
 {
 	struct nft_call *c = p;
 
-	return net_run(c->argv, c->input, c->out);
+	return net_tool(c->argv, c->input, c->out);
 }
 
 int

@@ -16,11 +16,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "agent/net/net_run.h"
 #include "agent/net/netns.h"
+#include "agent/spawn.h"
 #include "common/params.h"
 
 #define PROC_READ_MAX 4096
+#define START_MS      10000 /* dnsmasq's launcher: checks, then forks */
 
 static ssize_t
 read_small(const char *path, char *out, size_t size)
@@ -81,8 +82,18 @@ static int
 start_in_ns(void *p)
 {
 	struct start *s = p;
+	struct spawn_opts o;
+	struct spawn_result r;
+	int rc;
 
-	return net_run(s->argv, NULL, s->out);
+	/* spawn's argv is not const-qualified; it is not written. */
+	spawn_opts_init(&o, (char *const *)s->argv);
+	o.out = o.err = s->out;
+	o.timeout_ms = START_MS;
+	/* Returns when the launcher exits; the daemon it forked (a session
+	 * of its own) keeps running and is not waited for. */
+	rc = spawn_run(&o, &r);
+	return rc < 0 ? rc : spawn_exit_code(r.status);
 }
 
 int

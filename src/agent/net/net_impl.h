@@ -12,8 +12,10 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define NET_BATCH_MAX	 (256u << 10)
-#define NET_DHCP_LOG_MAX (1u << 20) /* dnsmasq.log is emptied past this */
+#define NET_BATCH_MAX	    (256u << 10)
+#define NET_DHCP_LOG_MAX    (1u << 20)	/* dnsmasq.log is emptied past this */
+#define NET_RUN_OUTPUT_MAX  (16u << 10) /* kept of a tool's output */
+#define NET_TOOL_TIMEOUT_MS 30000	/* one run of ip or nft */
 
 struct net {
 	struct net_config cfg; /* with the defaults filled in */
@@ -40,6 +42,13 @@ long long net_now_us(void);
 /* InternalError naming the step, errno or exit status, and output;
  * returns -1. */
 int net_fail(struct err *e, const char *what, int rc, const struct buf *out);
+
+/*
+ * Run a tool (spawn_run, NET_TOOL_TIMEOUT_MS) in the calling thread's
+ * namespace, stdout and stderr together into out: its exit status
+ * (0..255), -ECHILD when it was killed, or -errno.
+ */
+int net_tool(const char *const *argv, const char *input, struct buf *out);
 
 /* `ip ARGS...` (at most 14); -1 with e filled when it fails. */
 int net_run_ip(struct net *n, const char *const *args, const char *input,

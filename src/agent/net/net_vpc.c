@@ -20,7 +20,6 @@
 #include "agent/net/net_dhcp.h"
 #include "agent/net/net_file.h"
 #include "agent/net/net_render.h"
-#include "agent/net/net_run.h"
 #include "agent/net/netns.h"
 #include "common/log.h"
 
