@@ -116,6 +116,14 @@ golden_check(const char *path, const char *text, size_t len)
 	      "%s: differs from the golden file (UPDATE_GOLDEN=1 "
 	      "regenerates it):",
 	      path);
+	if (golden_len != len || memcmp(golden, text, len) != 0) {
+		size_t at = 0;
+
+		/* Replies are often one long line: say where they part. */
+		while (at < len && at < golden_len && golden[at] == text[at])
+			at++;
+		fprintf(stderr, "%s: first difference at byte %zu\n", path, at);
+	}
 	if ((golden_len != len || memcmp(golden, text, len) != 0) &&
 	    (mine = strndup(text, len))) {
 		golden_diff(path, golden, mine);

@@ -19,6 +19,7 @@
 #include "common/b64.h"
 #include "signed_call.h"
 #include "unit.h"
+#include "golden.h"
 
 #define GOLDEN_DIR "../data/xml/"
 #define ACCOUNT	   "123456789012"
@@ -285,50 +286,15 @@ mask(struct buf *out, const char *body, const char *tag)
 	buf_adds(out, p);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b, len);
-}
-
-/* Where got and want first differ, with a little context. */
-static void
-report_diff(const char *name, const char *got, size_t glen, const char *want,
-	    size_t wlen)
-{
-	size_t i = 0;
-
-	while (i < glen && i < wlen && got[i] == want[i])
-		i++;
-	CHECK(0,
-	      "%s: differs at byte %zu (got %zu bytes, want %zu):\n"
-	      "  got:  ...%.80s\n  want: ...%.80s",
-	      name, i, glen, wlen, got + (i > 20 ? i - 20 : 0),
-	      want + (i > 20 ? i - 20 : 0));
-}
-
 static void
 golden(struct api *a, const char *name, const char *const *kv,
        const char *const *masks)
 {
 	const struct signed_key key = {KEY_ID, SECRET, "us-east-1"};
-	bool update = getenv("UPDATE_GOLDEN") &&
-		      strcmp(getenv("UPDATE_GOLDEN"), "1") == 0;
 	struct api_reply rep;
-	char path[256], *body, *want;
+	char path[256], *body;
 	struct buf masked;
-	size_t len, wlen;
+	size_t len;
 	int status = signed_call(a, &key, kv, &rep);
 
 	CHECK(status == 200, "%s: status %d %s: %.*s", name, status, rep.code,
@@ -348,22 +314,7 @@ golden(struct api *a, const char *name, const char *const *kv,
 	len = strlen(body);
 	api_reply_free(&rep);
 	snprintf(path, sizeof(path), GOLDEN_DIR "%s.xml", name);
-	if (update) {
-		FILE *f = fopen(path, "wb");
-
-		CHECK(f && fwrite(body, 1, len, f) == len && fclose(f) == 0,
-		      "cannot write %s", path);
-		free(body);
-		return;
-	}
-	want = slurp(path, &wlen);
-	CHECK(want != NULL, "%s: no golden file (UPDATE_GOLDEN=1 makes it)",
-	      path);
-	if (want && (wlen != len || memcmp(body, want, len) != 0))
-		report_diff(name, body, len, want, wlen);
-	else if (want)
-		CHECK(1, "%s", name);
-	free(want);
+	golden_check(path, body, len);
 	free(body);
 }
 
