@@ -11,7 +11,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
-#include "services/ec2/itypes.h"
+#include "catalog/itypes.h"
 
 /* What a host should do with an instance in this EC2 state. */
 static enum host_want
