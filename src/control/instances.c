@@ -11,9 +11,9 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
-
-#define READS_MAX 4096
 #include "catalog/itypes.h"
+
+#define METADATA_READS_MAX 4096
 
 /* What a host should do with an instance in this EC2 state. */
 static enum host_want
@@ -433,8 +433,10 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	store_rollback(tx);
 	publish(cfg, ag, s, v, n, vpcs, nvpc);
 	if (ag->fabric) {
-		reads = calloc(READS_MAX, sizeof(*reads));
-		nreads = reads ? fabric_reads(ag->fabric, reads, READS_MAX) : 0;
+		reads = calloc(METADATA_READS_MAX, sizeof(*reads));
+		nreads = reads ? fabric_reads(ag->fabric, reads,
+					      METADATA_READS_MAX)
+			       : 0;
 	}
 	for (size_t h = 0; h < ag->n; h++) {
 		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
@@ -470,7 +472,8 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			for (size_t k = 0; k < no; k++)
 				if (strcmp(obs[k].id, v[i].id) == 0)
 					st = &obs[k];
-			record(s, &v[i], st, !ag->fabric || was_read(reads, nreads, v[i].id),
+			record(s, &v[i], st,
+			       !ag->fabric || was_read(reads, nreads, v[i].id),
 			       ag->hosts[h], now);
 		}
 		free(wants);
