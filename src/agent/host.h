@@ -165,7 +165,6 @@ int host_console_tail(struct host *h, const char *id,
 /* Called (from any thread) when something observable changed. */
 void host_set_notify(struct host *h, void (*fn)(void *ctx), void *ctx);
 
-
 /* ---- acceleration: decided once, when the agent starts ---- */
 
 struct host_accel_ask {
@@ -178,7 +177,7 @@ struct host_accel_ask {
 
 struct host_accel {
 	enum accel_mode accel;	/* ACCEL_KVM or ACCEL_TCG */
-	unsigned tsc_khz;	/* the host's TSC, for host_config; 0: unknown */
+	unsigned tsc_khz;	/* for host_config; 0: unknown */
 	int probe_ms;		/* how long the probe took; -1: none ran */
 	char reason[320];	/* why, for the log */
 };
@@ -189,7 +188,8 @@ struct host_accel {
  * paravirtual KVM). No probe guest, or a probe that cannot run: TCG.
  * Blocks for the probe (seconds). Always decides.
  */
-void host_accel_decide(const struct host_accel_ask *ask, struct host_accel *ret);
+void host_accel_decide(const struct host_accel_ask *ask,
+		       struct host_accel *ret);
 
 /* "auto", "kvm" or "tcg" -> *ret; -EINVAL (and *ret untouched) otherwise. */
 int host_accel_parse(const char *s, enum accel_mode *ret);
