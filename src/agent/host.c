@@ -947,8 +947,7 @@ host_console(struct host *h, const char *id, char *buf, size_t size,
 }
 
 int
-host_console_tail(struct host *h, const char *id,
-		  struct host_console_tail *out)
+host_console_tail(struct host *h, const char *id, struct host_console_tail *out)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->id, sizeof(out->id), "%.31s", id);
@@ -1046,8 +1045,7 @@ host_user_resolve(const struct host_user_ask *ask, struct host_user *ret,
 	if (!res &&
 	    (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res))
 		return err_set(e, "InternalError",
-			       "--run-as: no user '%s' on this machine.",
-			       name);
+			       "--run-as: no user '%s' on this machine.", name);
 	if (pw.pw_uid == 0)
 		return err_set(e, "InternalError",
 			       "--run-as: '%s' is root; say root.", name);

@@ -20,8 +20,8 @@
 struct fabric;
 
 /* Open (or take over) the deployment's network and start IMDS. */
-int fabric_open(const struct config *cfg, struct store *s,
-		struct fabric **ret, struct err *e);
+int fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
+		struct err *e);
 /* destroy: remove every namespace and device (guests are gone). */
 void fabric_close(struct fabric *f, bool destroy);
 
@@ -39,8 +39,7 @@ int fabric_unplug(struct fabric *f, size_t h, int vpc_no,
 		  const struct instance *i, struct err *e);
 
 /* Replace the metadata IMDS serves (a copy is taken). */
-void fabric_publish(struct fabric *f, const struct host_metadata *md,
-		    size_t n);
+void fabric_publish(struct fabric *f, const struct host_metadata *md, size_t n);
 
 /* The instances that read their metadata (host_net_reads). */
 size_t fabric_reads(struct fabric *f, struct host_read *out, size_t max);

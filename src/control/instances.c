@@ -312,9 +312,9 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 
 /* What the metadata service tells instance i about itself. */
 static void
-metadata_fill(const struct config *cfg, const struct instance *i, const struct subnet_row *subnets,
-	      size_t nsub, const struct vpc_row *vpcs, size_t nvpc,
-	      struct host_metadata *md)
+metadata_fill(const struct config *cfg, const struct instance *i,
+	      const struct subnet_row *subnets, size_t nsub,
+	      const struct vpc_row *vpcs, size_t nvpc, struct host_metadata *md)
 {
 	memset(md, 0, sizeof(*md));
 	snprintf(md->instance_id, sizeof(md->instance_id), "%s", i->id);
@@ -434,9 +434,9 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	publish(cfg, ag, s, v, n, vpcs, nvpc);
 	if (ag->fabric) {
 		reads = calloc(METADATA_READS_MAX, sizeof(*reads));
-		nreads = reads ? fabric_reads(ag->fabric, reads,
-					      METADATA_READS_MAX)
-			       : 0;
+		nreads =
+		    reads ? fabric_reads(ag->fabric, reads, METADATA_READS_MAX)
+			  : 0;
 	}
 	for (size_t h = 0; h < ag->n; h++) {
 		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
