@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/host.h"
 #include "api/http.h"
 #include "api/router.h"
 #include "api/tlscert.h"
@@ -28,7 +29,6 @@
 #include "control/control.h"
 #include "control/cloud.h"
 #include "control/images.h"
-#include "agent/compute/accel.h"
 #include "store/store.h"
 #include "version.h"
 
@@ -395,41 +395,24 @@ tls_material(struct config *cfg, char **cert, char **key)
  * with its probe-initrd.img) under KVM: /dev/kvm existing proves nothing
  * on nested or paravirtual KVM. Without a probe guest: TCG, said aloud.
  */
-static enum accel_mode
-accel_decide(const struct config *cfg)
+static void
+accel_decide(const struct config *cfg, struct host_accel *ret)
 {
-	char dir[CONFIG_PATH_MAX], kernel[CONFIG_PATH_MAX + 16];
-	char initrd[CONFIG_PATH_MAX + 24];
-	struct accel_probe_result r;
-	enum accel_mode m = ACCEL_AUTO;
+	struct host_accel_ask ask = {.mode = ACCEL_AUTO};
+	char dir[CONFIG_PATH_MAX];
 	char *slash;
 
-	accel_parse(cfg->accel, &m);
-	if (m != ACCEL_AUTO) {
-		log_msg(LOG_INFO, "acceleration", "accel=%s reason=configured",
-			accel_name(m));
-		return m;
-	}
+	host_accel_parse(cfg->accel, &ask.mode);
+	snprintf(ask.qemu, sizeof(ask.qemu), "%s", cfg->qemu);
 	snprintf(dir, sizeof(dir), "%s", cfg->default_image);
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(kernel, sizeof(kernel), "%s/vmlinux", dir);
-	snprintf(initrd, sizeof(initrd), "%s/probe-initrd.img", dir);
-	if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0) {
-		log_msg(LOG_WARN, "acceleration",
-			"accel=tcg reason=\"no probe guest at %s\"", initrd);
-		return ACCEL_TCG;
-	}
-	if (accel_probe(cfg->qemu, kernel, initrd,
-			ACCEL_PROBE_TIMEOUT_MS_DEFAULT, &r) < 0) {
-		log_msg(LOG_WARN, "acceleration",
-			"accel=tcg reason=\"the probe could not run\"");
-		return ACCEL_TCG;
-	}
-	log_msg(LOG_INFO, "acceleration", "accel=%s probe_ms=%d reason=\"%s\"",
-		accel_name(r.accel), r.elapsed_ms, r.reason);
-	return r.accel;
+	snprintf(ask.probe_kernel, sizeof(ask.probe_kernel), "%.1000s/vmlinux",
+		 dir);
+	snprintf(ask.probe_initrd, sizeof(ask.probe_initrd),
+		 "%.990s/probe-initrd.img", dir);
+	host_accel_decide(&ask, ret);
 }
 
 static void
@@ -445,7 +428,7 @@ cmd_serve(struct config *cfg)
 	struct api *api = NULL;
 	struct http *http = NULL;
 	struct control *control = NULL;
-	enum accel_mode accel = ACCEL_TCG;
+	struct host_accel accel;
 	char msg[512], url[300], ready[CONFIG_PATH_MAX + 800];
 	char account[16] = "";
 	char *cert = NULL, *key = NULL;
@@ -481,7 +464,7 @@ cmd_serve(struct config *cfg)
 		die("cannot record hosts and the default VPC: %s", e.message);
 		goto out;
 	}
-	accel = accel_decide(cfg);
+	accel_decide(cfg, &accel);
 	if (tls_material(cfg, &cert, &key))
 		goto out;
 	/* Block before any thread exists so every thread inherits it. */
@@ -509,7 +492,7 @@ cmd_serve(struct config *cfg)
 		die("%s", msg);
 		goto out;
 	}
-	if (control_start(cfg, store, accel, &control, &e) < 0) {
+	if (control_start(cfg, store, &accel, &control, &e) < 0) {
 		die("%s", e.message);
 		goto out;
 	}

@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,8 +46,10 @@
 #include <unistd.h>
 
 #include "agent/cgroup.h"
+#include "agent/compute/accel.h"
 #include "agent/instdir.h"
 #include "agent/launch.h"
+#include "agent/perm.h"
 #include "agent/spawn.h"
 #include "agent/vm.h"
 #include "common/log.h"
@@ -943,6 +946,15 @@ host_console(struct host *h, const char *id, char *buf, size_t size,
 	return instdir_console_tail(dir, buf, size, ret_len);
 }
 
+int
+host_console_tail(struct host *h, const char *id, struct host_console_tail *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%.31s", id);
+	return host_console(h, id, (char *)out->data, sizeof(out->data),
+			    &out->len);
+}
+
 void
 host_set_notify(struct host *h, void (*fn)(void *ctx), void *ctx)
 {
@@ -950,4 +962,105 @@ host_set_notify(struct host *h, void (*fn)(void *ctx), void *ctx)
 	h->notify = fn;
 	h->notify_ctx = ctx;
 	unlock(h);
+}
+
+/* ---- acceleration ---- */
+
+static void
+accel_said(struct host_accel *ret, enum accel_mode m, int ms,
+	   const char *reason)
+{
+	ret->accel = m;
+	ret->probe_ms = ms;
+	snprintf(ret->reason, sizeof(ret->reason), "%.300s", reason);
+	log_msg(m == ACCEL_TCG && ms < 0 ? LOG_WARN : LOG_INFO, "acceleration",
+		"accel=%s probe_ms=%d reason=\"%s\"", accel_name(m), ms,
+		reason);
+}
+
+int
+host_accel_parse(const char *s, enum accel_mode *ret)
+{
+	return accel_parse(s, ret);
+}
+
+void
+host_accel_decide(const struct host_accel_ask *ask, struct host_accel *ret)
+{
+	struct accel_probe_result r;
+	char why[300];
+
+	memset(ret, 0, sizeof(*ret));
+	ret->tsc_khz = accel_host_tsc_khz();
+	if (ask->mode == ACCEL_KVM || ask->mode == ACCEL_TCG) {
+		ret->accel = ask->mode;
+		ret->probe_ms = -1;
+		snprintf(ret->reason, sizeof(ret->reason), "configured");
+		log_msg(LOG_INFO, "acceleration", "accel=%s reason=configured",
+			accel_name(ask->mode));
+		return;
+	}
+	if (!ask->probe_kernel[0] || !ask->probe_initrd[0] ||
+	    access(ask->probe_kernel, R_OK) != 0 ||
+	    access(ask->probe_initrd, R_OK) != 0) {
+		snprintf(why, sizeof(why), "no probe guest at %.270s",
+			 ask->probe_initrd);
+		accel_said(ret, ACCEL_TCG, -1, why);
+		return;
+	}
+	if (accel_probe(ask->qemu, ask->probe_kernel, ask->probe_initrd,
+			ACCEL_PROBE_TIMEOUT_MS_DEFAULT, &r) < 0) {
+		accel_said(ret, ACCEL_TCG, -1, "the probe could not run");
+		return;
+	}
+	accel_said(ret, r.accel, r.elapsed_ms, r.reason);
+}
+
+/* ---- QEMU's user ---- */
+
+/* QEMU's user when the name is "auto": ours when installed, else nobody. */
+static const char *const auto_users[] = {"ec2d-qemu", "nobody"};
+
+int
+host_user_resolve(const struct host_user_ask *ask, struct host_user *ret,
+		  struct err *e)
+{
+	struct passwd pw, *res = NULL;
+	const char *name = ask->name;
+	char buf[4096], why[400];
+
+	memset(ret, 0, sizeof(*ret));
+	if (!name[0] || strcmp(name, "root") == 0) {
+		snprintf(ret->name, sizeof(ret->name), "root");
+		log_msg(LOG_WARN, "QEMU runs as root", "run_as=root");
+		return 0;
+	}
+	for (size_t i = 0; strcmp(ask->name, "auto") == 0 &&
+			   i < sizeof(auto_users) / sizeof(auto_users[0]);
+	     i++) {
+		name = auto_users[i];
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
+			break;
+	}
+	if (!res &&
+	    (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res))
+		return err_set(e, "InternalError",
+			       "--run-as: no user '%s' on this machine.", name);
+	if (pw.pw_uid == 0)
+		return err_set(e, "InternalError",
+			       "--run-as: '%s' is root; say root.", name);
+	if (perm_user_can(ask->reach, pw.pw_uid, pw.pw_gid, X_OK, why,
+			  sizeof(why)) < 0)
+		return err_set(e, "InternalError",
+			       "QEMU's user %s (--run-as) cannot reach the "
+			       "data directory: %s. Make the folders on the "
+			       "way searchable (chmod o+x), choose another "
+			       "--data-dir, or --run-as root.",
+			       name, why);
+	snprintf(ret->name, sizeof(ret->name), "%.63s", name);
+	ret->uid = pw.pw_uid;
+	ret->gid = pw.pw_gid;
+	log_msg(LOG_INFO, "QEMU's user", "run_as=%s uid=%u", name,
+		(unsigned)pw.pw_uid);
+	return 0;
 }

@@ -6,7 +6,6 @@
 #include "control.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -16,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/perm.h"
 #include "cloud.h"
 #include "fabric.h"
 #include "common/log.h"
@@ -112,56 +110,26 @@ network_open(struct control *c, struct err *e)
 	return rc;
 }
 
-/* QEMU's user when --run-as is "auto": ours when installed, else nobody. */
-static const char *const auto_users[] = {"ec2d-qemu", "nobody"};
-
-/* The uid and gid QEMU runs as (0, 0: unchanged). */
+/* The uid and gid QEMU runs as (0, 0: unchanged): the agent's answer. */
 static int
 run_as(const struct config *cfg, uid_t *uid, gid_t *gid, struct err *e)
 {
-	struct passwd pw, *res = NULL;
-	const char *name = cfg->run_as;
-	char buf[4096], why[400];
+	struct host_user_ask ask;
+	struct host_user u;
 
-	*uid = 0;
-	*gid = 0;
-	if (!name[0] || strcmp(name, "root") == 0) {
-		log_msg(LOG_WARN, "QEMU runs as root", "run_as=root");
-		return 0;
-	}
-	for (size_t i = 0; strcmp(cfg->run_as, "auto") == 0 &&
-			   i < sizeof(auto_users) / sizeof(auto_users[0]);
-	     i++) {
-		name = auto_users[i];
-		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
-			break;
-	}
-	if (!res &&
-	    (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res))
-		return err_set(e, "InternalError",
-			       "--run-as: no user '%s' on this machine.",
-			       name);
-	if (pw.pw_uid == 0)
-		return err_set(e, "InternalError",
-			       "--run-as: '%s' is root; say root.", name);
-	if (perm_user_can(cfg->data_dir, pw.pw_uid, pw.pw_gid, X_OK, why,
-			  sizeof(why)) < 0)
-		return err_set(e, "InternalError",
-			       "QEMU's user %s (--run-as) cannot reach the "
-			       "data directory: %s. Make the folders on the "
-			       "way searchable (chmod o+x), choose another "
-			       "--data-dir, or --run-as root.",
-			       name, why);
-	*uid = pw.pw_uid;
-	*gid = pw.pw_gid;
-	log_msg(LOG_INFO, "QEMU's user", "run_as=%s uid=%u", name,
-		(unsigned)pw.pw_uid);
+	memset(&ask, 0, sizeof(ask));
+	snprintf(ask.name, sizeof(ask.name), "%s", cfg->run_as);
+	snprintf(ask.reach, sizeof(ask.reach), "%s", cfg->data_dir);
+	if (host_user_resolve(&ask, &u, e) < 0)
+		return -1;
+	*uid = u.uid;
+	*gid = u.gid;
 	return 0;
 }
 
 static int
-agents_open(struct control *c, enum accel_mode accel, uid_t uid, gid_t gid,
-	    struct err *e)
+agents_open(struct control *c, const struct host_accel *accel, uid_t uid,
+	    gid_t gid, struct err *e)
 {
 	const struct config *cfg = c->cfg;
 	struct agents *ag = &c->agents;
@@ -169,8 +137,8 @@ agents_open(struct control *c, enum accel_mode accel, uid_t uid, gid_t gid,
 	for (size_t h = 0; h < cloud_nhosts(cfg); h++) {
 		size_t z = cloud_host_zone(cfg, h);
 		struct host_config hc = {
-			.accel = accel,
-			.tsc_khz = accel_host_tsc_khz(),
+			.accel = accel->accel,
+			.tsc_khz = accel->tsc_khz,
 			/* TCG's code cache, resident whole. 16 MiB saves
 			 * ~18 MiB per guest but a guest is ready ~1.5 s
 			 * later (bench/README.md): 32. */
@@ -203,7 +171,8 @@ agents_open(struct control *c, enum accel_mode accel, uid_t uid, gid_t gid,
 
 int
 control_start(const struct config *cfg, struct store *s,
-	      enum accel_mode accel, struct control **ret, struct err *e)
+	      const struct host_accel *accel, struct control **ret,
+	      struct err *e)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	char dir[CONFIG_PATH_MAX + 8];

@@ -10,9 +10,9 @@
 #ifndef EC2D_CONTROL_CONTROL_H
 #define EC2D_CONTROL_CONTROL_H
 
+#include "agent/host.h"
 #include "common/config.h"
 #include "common/err.h"
-#include "agent/compute/accel.h"
 #include "store/store.h"
 
 #define CONTROL_PERIOD_MS 1000
@@ -21,10 +21,12 @@ struct control;
 
 /*
  * Open one host agent per zone (adopting guests an earlier ec2d left
- * running) with the acceleration decided at start, and start the thread.
+ * running) with the acceleration decided at start (host_accel_decide),
+ * and start the thread.
  */
 int control_start(const struct config *cfg, struct store *s,
-		  enum accel_mode accel, struct control **ret, struct err *e);
+		  const struct host_accel *accel, struct control **ret,
+		  struct err *e);
 void control_wake(struct control *c);
 void control_stop(struct control *c);
 

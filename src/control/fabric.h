@@ -1,18 +1,18 @@
 /*
  * fabric.h - the network the control plane hands its hosts, and the
- * metadata service: per deployment a tag (so two ec2d never collide), per
- * zone's host a network namespace (QEMU runs there), per VPC a router
- * namespace with the gateways, dnsmasq and the IMDS socket, per instance a
- * tap with its address. IMDS answers from the agent's copy of each
- * instance's metadata, which the instance reconciler republishes every
- * pass, so it keeps answering while the store is busy.
+ * metadata service, in store terms: the deployment's tag and IMDS key
+ * (kept in the store's meta), each VPC with its subnets, each instance's
+ * port. What crosses to the agent is host.h's data (struct host_vpc,
+ * struct host_port, struct host_metadata); the agent's copy of each
+ * instance's metadata is republished by the instance reconciler every
+ * pass, so IMDS keeps answering while the store is busy.
  */
 #ifndef EC2D_CONTROL_FABRIC_H
 #define EC2D_CONTROL_FABRIC_H
 
 #include <stdbool.h>
 
-#include "agent/imds/imds.h"
+#include "agent/host.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "store/store.h"
@@ -20,8 +20,8 @@
 struct fabric;
 
 /* Open (or take over) the deployment's network and start IMDS. */
-int fabric_open(const struct config *cfg, struct store *s,
-		struct fabric **ret, struct err *e);
+int fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
+		struct err *e);
 /* destroy: remove every namespace and device (guests are gone). */
 void fabric_close(struct fabric *f, bool destroy);
 
@@ -39,12 +39,10 @@ int fabric_unplug(struct fabric *f, size_t h, int vpc_no,
 		  const struct instance *i, struct err *e);
 
 /* Replace the metadata IMDS serves (a copy is taken). */
-void fabric_publish(struct fabric *f, const struct imds_metadata *md,
-		    unsigned *vpc_of, size_t n);
+void fabric_publish(struct fabric *f, const struct host_metadata *md, size_t n);
 
-/* Has instance id read its metadata since fabric_forget(id)? */
-bool fabric_was_read(struct fabric *f, const char *id);
-void fabric_forget(struct fabric *f, const char *id);
+/* The instances that read their metadata (host_net_reads). */
+size_t fabric_reads(struct fabric *f, struct host_read *out, size_t max);
 
 /* Called when a guest read its metadata. */
 void fabric_set_notify(struct fabric *f, void (*fn)(void *), void *ctx);

@@ -11,7 +11,9 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
-#include "services/ec2/itypes.h"
+#include "catalog/itypes.h"
+
+#define METADATA_READS_MAX 4096
 
 /* What a host should do with an instance in this EC2 state. */
 static enum host_want
@@ -138,19 +140,19 @@ observe(struct instance *i, const struct host_instance_status *st,
 static char *
 console_of(struct host *h, const struct instance *i)
 {
-	char *raw = malloc(CONSOLE_TAIL_MAX), *enc = NULL;
-	size_t len = 0;
+	struct host_console_tail *t = malloc(sizeof(*t));
+	char *enc = NULL;
 
-	if (raw && host_console(h, i->id, raw, CONSOLE_TAIL_MAX, &len) == 0) {
-		enc = malloc(b64_encoded_len(len) + 1);
+	if (t && host_console_tail(h, i->id, t) == 0) {
+		enc = malloc(b64_encoded_len(t->len) + 1);
 		if (enc)
-			b64_encode(raw, len, enc);
+			b64_encode(t->data, t->len, enc);
 		if (enc && i->console && strcmp(enc, i->console) == 0) {
 			free(enc);
 			enc = NULL;
 		}
 	}
-	free(raw);
+	free(t);
 	return enc;
 }
 
@@ -199,6 +201,16 @@ record(struct store *s, const struct instance *seen,
 	instance_clear(&cur);
 out:
 	free(console);
+}
+
+/* Did instance id read its metadata (host_net_reads)? */
+static bool
+was_read(const struct host_read *reads, size_t n, const char *id)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(reads[k].instance_id, id) == 0)
+			return true;
+	return false;
 }
 
 /* Forget terminated instances after their hour of visibility. */
@@ -300,9 +312,9 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 
 /* What the metadata service tells instance i about itself. */
 static void
-metadata_fill(const struct config *cfg, const struct instance *i, const struct subnet_row *subnets,
-	      size_t nsub, const struct vpc_row *vpcs, size_t nvpc,
-	      struct imds_metadata *md)
+metadata_fill(const struct config *cfg, const struct instance *i,
+	      const struct subnet_row *subnets, size_t nsub,
+	      const struct vpc_row *vpcs, size_t nvpc, struct host_metadata *md)
 {
 	memset(md, 0, sizeof(*md));
 	snprintf(md->instance_id, sizeof(md->instance_id), "%s", i->id);
@@ -355,10 +367,11 @@ metadata_fill(const struct config *cfg, const struct instance *i, const struct s
 		free(raw);
 	}
 	md->pending_time = i->launch_time;
-	md->http_tokens = strcmp(i->http_tokens, "required") == 0
-				  ? IMDS_TOKENS_REQUIRED
-				  : IMDS_TOKENS_OPTIONAL;
+	md->http_tokens_required = strcmp(i->http_tokens, "required") == 0;
 	md->hop_limit = (unsigned)i->hop_limit;
+	md->vpc = (unsigned)vpc_no(vpcs, nvpc, i->vpc_id);
+	/* A new launch must read its metadata anew. */
+	md->fresh = strcmp(i->state, "pending") == 0;
 }
 
 /* Republish the metadata of every instance that may run. */
@@ -367,34 +380,30 @@ publish(const struct config *cfg, struct agents *ag, struct store *s,
 	const struct instance *v, size_t n, const struct vpc_row *vpcs,
 	size_t nvpc)
 {
-	struct imds_metadata *md;
+	struct host_metadata *md;
 	struct subnet_row *sub = NULL;
 	struct err e = { "", "" };
 	struct store_tx *tx;
-	unsigned *vpc_of;
 	size_t nsub = 0, k = 0;
 
 	if (!ag->fabric)
 		return;
 	md = calloc(n + 1, sizeof(*md));
-	vpc_of = calloc(n + 1, sizeof(*vpc_of));
 	tx = store_begin(s, false, &e);
-	if (md && vpc_of && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0) {
+	if (md && tx && store_subnet_list(tx, &sub, &nsub, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			/* HttpEndpoint disabled: IMDS does not know it. */
 			if (want_of(v[i].state) != HOST_WANT_RUNNING ||
 			    strcmp(v[i].http_endpoint, "disabled") == 0)
 				continue;
 			metadata_fill(cfg, &v[i], sub, nsub, vpcs, nvpc,
-				      &md[k]);
-			vpc_of[k++] = (unsigned)vpc_no(vpcs, nvpc, v[i].vpc_id);
+				      &md[k++]);
 		}
-		fabric_publish(ag->fabric, md, vpc_of, k);
+		fabric_publish(ag->fabric, md, k);
 	}
 	store_rollback(tx);
 	free(sub);
 	free(md);
-	free(vpc_of);
 }
 
 void
@@ -409,6 +418,8 @@ instances_reconcile(const struct config *cfg, struct store *s,
 
 	struct vpc_row *vpcs = NULL;
 	size_t nvpc = 0;
+	struct host_read *reads = NULL;
+	size_t nreads = 0;
 
 	if (!tx)
 		return;
@@ -421,6 +432,12 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	}
 	store_rollback(tx);
 	publish(cfg, ag, s, v, n, vpcs, nvpc);
+	if (ag->fabric) {
+		reads = calloc(METADATA_READS_MAX, sizeof(*reads));
+		nreads =
+		    reads ? fabric_reads(ag->fabric, reads, METADATA_READS_MAX)
+			  : 0;
+	}
 	for (size_t h = 0; h < ag->n; h++) {
 		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
 		struct host_instance_status *obs = calloc(n + 16, sizeof(*obs));
@@ -436,10 +453,6 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			    (strcmp(v[i].state, "terminated") == 0 &&
 			     now - v[i].state_time > 60))
 				continue;
-			/* A new launch must read its metadata anew. */
-			if (strcmp(v[i].state, "pending") == 0 &&
-			    ag->fabric)
-				fabric_forget(ag->fabric, v[i].id);
 			want_fill(cfg, &v[i], &wants[nw]);
 			network(ag, h, vpc_no(vpcs, nvpc, v[i].vpc_id), &v[i],
 				&wants[nw]);
@@ -460,8 +473,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 				if (strcmp(obs[k].id, v[i].id) == 0)
 					st = &obs[k];
 			record(s, &v[i], st,
-			       !ag->fabric || fabric_was_read(ag->fabric,
-							     v[i].id),
+			       !ag->fabric || was_read(reads, nreads, v[i].id),
 			       ag->hosts[h], now);
 		}
 		free(wants);
@@ -470,4 +482,5 @@ instances_reconcile(const struct config *cfg, struct store *s,
 	reap(s, v, n, now);
 	instances_free(v, n);
 	free(vpcs);
+	free(reads);
 }

@@ -25,7 +25,6 @@
 #include "store/store.h"
 
 #define TERMINATED_VISIBLE_SECONDS 3600
-#define CONSOLE_TAIL_MAX (64u << 10)
 
 struct fabric;
 

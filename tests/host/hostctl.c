@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/compute/accel.h"
 #include "agent/host.h"
 #include "agent/spawn.h"
 

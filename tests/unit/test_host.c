@@ -18,7 +18,9 @@
  * and not retried; GONE removes the files (the root disk kept on request); the
  * root disk survives stop/start and the instance store does not; adoption by a
  * second host after the first closed; stale pidfiles; host_console;
- * host_close(stop_guests); no fd, child or zombie left.
+ * host_close(stop_guests); host_console_tail; the acceleration decision
+ * without a probe guest; QEMU's user resolved and checked; no fd, child
+ * or zombie left.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -862,6 +864,7 @@ test_console(void)
 	char dir[TP], buf[4096];
 	struct host_instance w = want_of(ID_A, HOST_WANT_RUNNING, "");
 	struct host *h = open_host("console", 5000, dir);
+	struct host_console_tail *tail;
 	size_t len = 99;
 	pid_t pid;
 
@@ -879,9 +882,88 @@ test_console(void)
 	CHECK(host_console(h, ID_A, buf, 8, &len) == 0 && len == 8 &&
 		  memcmp(buf + 1, "ready\r\n", 7) == 0,
 	      "bounded tail, the last 8 bytes: %.*s", (int)len, buf);
+	tail = malloc(sizeof(*tail));
+	CHECK(tail && host_console_tail(h, ID_A, tail) == 0 &&
+		  strcmp(tail->id, ID_A) == 0 && tail->len > 0 &&
+		  memmem(tail->data, tail->len, "ec2d-init: ready", 16),
+	      "host_console_tail: the same tail as data");
+	CHECK(tail && host_console_tail(h, ID_B, tail) == -ENOENT &&
+		  tail->len == 0,
+	      "host_console_tail of an unknown instance");
+	free(tail);
 	pid = pid_of(dir, ID_A);
 	host_close(h, true); /* stop_guests: nothing left running */
 	CHECK(process_gone(pid), "host_close(true) stopped QEMU");
+}
+
+/* ---- acceleration and QEMU's user, as data ---- */
+
+static void
+test_accel(void)
+{
+	struct host_accel_ask ask = {.mode = ACCEL_KVM};
+	struct host_accel a;
+	enum accel_mode m = ACCEL_KVM;
+
+	host_accel_decide(&ask, &a);
+	CHECK(a.accel == ACCEL_KVM && a.probe_ms == -1 &&
+		  strcmp(a.reason, "configured") == 0,
+	      "configured kvm: %d %s", (int)a.accel, a.reason);
+	ask.mode = ACCEL_TCG;
+	host_accel_decide(&ask, &a);
+	CHECK(a.accel == ACCEL_TCG && a.probe_ms == -1, "configured tcg");
+	/* auto without a probe guest: TCG, and why. */
+	ask.mode = ACCEL_AUTO;
+	snprintf(ask.qemu, sizeof(ask.qemu), "%s", fake_qemu);
+	snprintf(ask.probe_kernel, sizeof(ask.probe_kernel), "%s", kernel);
+	path_join(ask.probe_initrd, tmp, "no-probe.img");
+	host_accel_decide(&ask, &a);
+	CHECK(a.accel == ACCEL_TCG && a.probe_ms == -1 &&
+		  strstr(a.reason, "no probe guest at") &&
+		  strstr(a.reason, "no-probe.img"),
+	      "auto without a probe guest: %d %s", (int)a.accel, a.reason);
+	CHECK(host_accel_parse("tcg", &m) == 0 && m == ACCEL_TCG, "parse tcg");
+	CHECK(host_accel_parse("fast", &m) < 0 && m == ACCEL_TCG,
+	      "parse refuses, leaves the mode");
+}
+
+static void
+test_user(void)
+{
+	struct host_user_ask ask = {.name = "root"};
+	struct host_user u;
+	struct err e = {"", ""};
+	char locked[TP];
+
+	snprintf(ask.reach, sizeof(ask.reach), "%s", tmp);
+	CHECK(host_user_resolve(&ask, &u, &e) == 0 && u.uid == 0 &&
+		  u.gid == 0 && strcmp(u.name, "root") == 0,
+	      "root: %s", e.message);
+	ask.name[0] = '\0';
+	CHECK(host_user_resolve(&ask, &u, &e) == 0 && u.uid == 0,
+	      "\"\" is root: %s", e.message);
+	snprintf(ask.name, sizeof(ask.name), "ec2d-no-such-user");
+	CHECK(host_user_resolve(&ask, &u, &e) < 0 &&
+		  strstr(e.message, "no user 'ec2d-no-such-user'"),
+	      "unknown user: %s", e.message);
+	if (getuid() != 0)
+		return; /* the reach check needs a user other than us */
+	snprintf(ask.name, sizeof(ask.name), "nobody");
+	snprintf(ask.reach, sizeof(ask.reach), "/");
+	e = (struct err){"", ""};
+	CHECK(host_user_resolve(&ask, &u, &e) == 0 && u.uid != 0 &&
+		  strcmp(u.name, "nobody") == 0,
+	      "nobody reaches /: %s", e.message);
+	path_join(locked, tmp, "locked");
+	mkdir(locked, 0700);
+	path_join(ask.reach, locked, "data");
+	mkdir(ask.reach, 0755);
+	CHECK(host_user_resolve(&ask, &u, &e) < 0 &&
+		  strstr(e.message, "cannot reach the data directory") &&
+		  strstr(e.message, "(mode 700) cannot be searched"),
+	      "a folder nobody cannot search: %s", e.message);
+	rmdir(ask.reach);
+	rmdir(locked);
 }
 
 /* ---- setup ---- */
@@ -961,6 +1043,8 @@ main(void)
 	test_adoption();
 	test_keep_root();
 	test_console();
+	test_accel();
+	test_user();
 
 	CHECK(count_fds() == fds_before, "fds: %d before, %d after", fds_before,
 	      count_fds());

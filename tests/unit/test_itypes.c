@@ -16,7 +16,7 @@
 
 #include "common/out.h"
 #include "common/strlist.h"
-#include "services/ec2/itypes.h"
+#include "catalog/itypes.h"
 #include "unit.h"
 
 /* Every element path under InstanceTypeInfo, lists' entries as "item". */

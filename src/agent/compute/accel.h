@@ -16,11 +16,8 @@
 #ifndef EC2D_AGENT_COMPUTE_ACCEL_H
 #define EC2D_AGENT_COMPUTE_ACCEL_H
 
-enum accel_mode {
-	ACCEL_AUTO, /* probe; never handed to qemu_argv_build() */
-	ACCEL_KVM,
-	ACCEL_TCG,
-};
+/* enum accel_mode (auto, kvm, tcg) is host.h's: the choice crosses it. */
+#include "agent/host.h"
 
 #define ACCEL_PROBE_MARKER "EC2D-ACCEL-PROBE-OK"
 

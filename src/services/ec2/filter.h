@@ -16,23 +16,9 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "common/filter_spec.h"
 #include "common/params.h"
 #include "common/strlist.h"
-
-struct tags;
-
-struct filter_field {
-	const char *name;
-	/* Append the resource's values for this filter to out. */
-	void (*values)(const void *res, struct strlist *out);
-};
-
-struct filter_spec {
-	const struct filter_field *fields;
-	size_t nfields;
-	/* The resource's tags, or NULL if this resource has none. */
-	const struct tags *(*tags)(const void *res);
-};
 
 struct filter {
 	const char *name;		/* borrowed from the request */

@@ -17,7 +17,7 @@
 #include "common/b64.h"
 #include "filter.h"
 #include "instances.h"
-#include "itypes.h"
+#include "catalog/itypes.h"
 #include "paginate.h"
 
 #define INSTANCE_IDS_MAX 1000

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "itypes.h"
+#include "catalog/itypes.h"
+#include "filter.h"
 #include "paginate.h"
 
 int

@@ -19,7 +19,7 @@
 #include "common/ids.h"
 #include "filter.h"
 #include "instances.h"
-#include "itypes.h"
+#include "catalog/itypes.h"
 #include "paginate.h"
 #include "tags.h"
 

@@ -8,13 +8,13 @@
  * memory_mib and gpus. Every pointer handed out points into static
  * storage: callers never free it and may keep it for the process's life.
  */
-#ifndef EC2D_SERVICES_EC2_ITYPES_H
-#define EC2D_SERVICES_EC2_ITYPES_H
+#ifndef EC2D_CATALOG_ITYPES_H
+#define EC2D_CATALOG_ITYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "services/ec2/filter.h"
+#include "common/filter_spec.h"
 
 struct out;
 

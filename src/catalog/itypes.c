@@ -10,7 +10,7 @@
  * EC2 describe actions and by the scheduler (itype_find). Nothing here
  * allocates except the filter value lists the caller owns.
  */
-#include "services/ec2/itypes.h"
+#include "catalog/itypes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
