@@ -199,29 +199,34 @@ u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int
-ipv4_subnet_next_free(const struct ipv4_cidr *subnet, uint32_t *used, size_t n,
-		      uint32_t *ret)
+size_t
+ipv4_subnet_free(const struct ipv4_cidr *subnet, uint32_t *used, size_t n,
+		 uint32_t *out, size_t want)
 {
 	uint32_t ip, last;
-	size_t k = 0;
+	size_t k = 0, got = 0;
 
 	if (subnet->prefix > 28)
-		return -ENOSPC;
+		return 0;
 	ip = ipv4_cidr_network(subnet) + IPV4_SUBNET_RESERVED_LOW;
 	last = ipv4_cidr_broadcast(subnet) - 1;
 	if (n > 1)
 		qsort(used, n, sizeof(*used), u32_cmp);
 	/* Walk the candidates and the sorted used set side by side. */
-	for (; ip <= last; ip++) {
+	for (; ip <= last && got < want; ip++) {
 		while (k < n && used[k] < ip)
 			k++;
-		if (k == n || used[k] != ip) {
-			*ret = ip;
-			return 0;
-		}
+		if (k == n || used[k] != ip)
+			out[got++] = ip;
 	}
-	return -ENOSPC;
+	return got;
+}
+
+int
+ipv4_subnet_next_free(const struct ipv4_cidr *subnet, uint32_t *used, size_t n,
+		      uint32_t *ret)
+{
+	return ipv4_subnet_free(subnet, used, n, ret, 1) == 1 ? 0 : -ENOSPC;
 }
 
 void

@@ -81,6 +81,10 @@ bool ipv4_subnet_usable(const struct ipv4_cidr *subnet, uint32_t ip);
  */
 int ipv4_subnet_next_free(const struct ipv4_cidr *subnet, uint32_t *used,
 			  size_t n, uint32_t *ret);
+/* The same for up to want addresses at once: the lowest free ones, in
+ * ascending order, into out. Returns how many there were (0..want). */
+size_t ipv4_subnet_free(const struct ipv4_cidr *subnet, uint32_t *used,
+			size_t n, uint32_t *out, size_t want);
 
 /* The default subnet of the zone with this index (0 = the first zone):
  * 172.31.0.0/20, 172.31.16.0/20, ...; -EINVAL past the sixteenth. */

@@ -415,6 +415,55 @@ test_next_free_full(void)
 	CHECK(ipv4_subnet_next_free(&c, used, n, &ip) == -ENOSPC, "full");
 }
 
+/* Several at once: the lowest holes, ascending, as many as there are. */
+static void
+test_free_many(void)
+{
+	static const struct {
+		const char *cidr;
+		const char *used[4];
+		size_t want;
+		const char *got[8]; /* NULL-terminated */
+	} cases[] = {
+	    {"172.31.16.0/20",
+	     {NULL},
+	     3,
+	     {"172.31.16.4", "172.31.16.5", "172.31.16.6"}},
+	    {"172.31.16.0/20",
+	     {"172.31.16.5", "172.31.16.7"},
+	     3,
+	     {"172.31.16.4", "172.31.16.6", "172.31.16.8"}},
+	    {"10.0.0.0/28",
+	     {"10.0.0.4", "10.0.0.14", "10.0.0.6", "10.0.0.8"},
+	     9,
+	     {"10.0.0.5", "10.0.0.7", "10.0.0.9", "10.0.0.10", "10.0.0.11",
+	      "10.0.0.12", "10.0.0.13", NULL}},
+	    {"10.0.0.0/30", {NULL}, 2, {NULL}},
+	    {"172.31.16.0/20", {NULL}, 0, {NULL}},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct ipv4_cidr c;
+		uint32_t used[4], out[16];
+		size_t n = 0, got, want_n = 0;
+
+		ipv4_cidr_parse(cases[i].cidr, &c);
+		for (; n < N(cases[i].used) && cases[i].used[n]; n++)
+			ipv4_parse(cases[i].used[n], &used[n]);
+		while (want_n < N(cases[i].got) && cases[i].got[want_n])
+			want_n++;
+		got = ipv4_subnet_free(&c, used, n, out, cases[i].want);
+		CHECK(got == want_n, "free in %s: %zu, want %zu", cases[i].cidr,
+		      got, want_n);
+		for (size_t k = 0; k < got && k < want_n; k++) {
+			char s[IPV4_STRLEN];
+
+			ipv4_format(out[k], s);
+			CHECK_STR(s, cases[i].got[k]);
+		}
+	}
+}
+
 static void
 test_default_vpc(void)
 {
@@ -465,6 +514,7 @@ main(void)
 	test_reserved();
 	test_next_free();
 	test_next_free_full();
+	test_free_many();
 	test_default_vpc();
 	return UNIT_DONE();
 }
