@@ -13,7 +13,7 @@
 #include "common/log.h"
 
 _Static_assert(sizeof(((struct vpc_row *)0)->cidr) >= IPV4_CIDR_STRLEN &&
-		       sizeof(((struct subnet_row *)0)->cidr) >= IPV4_CIDR_STRLEN,
+		   sizeof(((struct subnet_row *)0)->cidr) >= IPV4_CIDR_STRLEN,
 	       "a CIDR block fits the store's rows");
 
 static size_t

@@ -115,8 +115,7 @@ render_port_dev(const struct net_port_spec *p, const char *dev, const char *br,
 			buf_addc(out, '\n');
 		} else {
 			if (!p->peer_ns || !*p->peer_ns ||
-			    strpbrk(p->peer_ns, " \n/") ||
-			    !mac_valid(p->mac) ||
+			    strpbrk(p->peer_ns, " \n/") || !mac_valid(p->mac) ||
 			    net_name_dev(p->tag, NET_DEV_PEER, p->port, peer))
 				return -EINVAL;
 			buf_addf(out,

@@ -37,8 +37,8 @@ vpc_parse(const struct net_vpc *v, struct ipv4_cidr *ret_vpc,
 	    ret_vpc->prefix > IPV4_VPC_PREFIX_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "VPC CIDR block %s: a /%d to /%d network",
-			       v->cidr ? v->cidr : "(none)", IPV4_VPC_PREFIX_MIN,
-			       IPV4_VPC_PREFIX_MAX);
+			       v->cidr ? v->cidr : "(none)",
+			       IPV4_VPC_PREFIX_MIN, IPV4_VPC_PREFIX_MAX);
 	if (v->nsubnets > NET_SUBNETS_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "%zu subnets: at most %d", v->nsubnets,
