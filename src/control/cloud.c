@@ -9,7 +9,12 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "common/ipv4.h"
 #include "common/log.h"
+
+_Static_assert(sizeof(((struct vpc_row *)0)->cidr) >= IPV4_CIDR_STRLEN &&
+		   sizeof(((struct subnet_row *)0)->cidr) >= IPV4_CIDR_STRLEN,
+	       "a CIDR block fits the store's rows");
 
 static size_t
 per_zone(const struct config *cfg)
@@ -124,13 +129,17 @@ hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 	return rc;
 }
 
-/* 172.31.0.0/16, and a /20 per zone from 172.31.0.0 up, as AWS does. */
+/*
+ * The default VPC as AWS makes it (common/ipv4.h): 172.31.0.0/16 and a
+ * default /20 per zone, in zone order.
+ */
 static int
 default_vpc(const struct config *cfg, struct store_tx *tx,
 	    const char *account, struct err *e)
 {
 	struct vpc_row *v = NULL;
 	struct vpc_row vpc = { .is_default = true, .vni = 1 };
+	struct ipv4_cidr block;
 	size_t n = 0;
 	bool have = false;
 
@@ -142,18 +151,21 @@ default_vpc(const struct config *cfg, struct store_tx *tx,
 	if (have)
 		return 0;
 	id_new("vpc", vpc.id);
-	snprintf(vpc.cidr, sizeof(vpc.cidr), "172.31.0.0/16");
+	ipv4_default_vpc(&block);
+	ipv4_cidr_format(&block, vpc.cidr);
 	snprintf(vpc.owner, sizeof(vpc.owner), "%s", account);
 	if (store_vpc_insert(tx, &vpc, e) < 0)
 		return -1;
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		struct subnet_row s = { .default_for_az = true };
 
+		if (ipv4_default_subnet((unsigned)z, &block) < 0)
+			return err_set(e, "InternalError",
+				       "no default subnet for zone %zu", z + 1);
 		id_new("subnet", s.id);
 		snprintf(s.vpc_id, sizeof(s.vpc_id), "%s", vpc.id);
 		snprintf(s.zone, sizeof(s.zone), "%s", cfg->zones[z].name);
-		snprintf(s.cidr, sizeof(s.cidr), "172.31.%u.0/20",
-			 (unsigned)(z % CONFIG_MAX_ZONES) * 16);
+		ipv4_cidr_format(&block, s.cidr);
 		if (store_subnet_insert(tx, &s, e) < 0)
 			return -1;
 	}

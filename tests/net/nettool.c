@@ -233,7 +233,7 @@ cmd_bench(struct net *n, unsigned host, unsigned vpc, unsigned count,
 {
 	long long *plug;
 	long long *unplug;
-	char dev[NET_IFNAME_SIZE], mac[NET_MAC_STRLEN], ip[NET_IP_STRLEN];
+	char dev[NET_IFNAME_SIZE], mac[MAC_STRLEN], ip[IPV4_STRLEN];
 	int rc = 0;
 
 	if (count > 1000)

@@ -1,21 +1,20 @@
 /*
  * test_net_render.c - the network layer's pure parts: names within
- * Linux's 15-character limit, address rules (AWS's default subnets and
- * reserved addresses), and the exact text given to ip and dnsmasq,
- * including what an "ensure" leaves out when the object exists. The port
- * guard's nft input is compared byte for byte with golden files,
- * tests/data/nft/NAME.nft (UPDATE_GOLDEN=1 rewrites them; review the
- * diff in git).
+ * Linux's 15-character limit and the exact text given to ip and dnsmasq,
+ * including what an "ensure" leaves out when the object exists (the
+ * address rules are test_ipv4.c's). The port guard's nft input is
+ * compared byte for byte with golden files, tests/data/nft/NAME.nft
+ * (UPDATE_GOLDEN=1 rewrites them; review the diff in git).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/net/net_addr.h"
 #include "agent/net/net_name.h"
 #include "agent/net/net_render.h"
 #include "common/buf.h"
+#include "common/ipv4.h"
 #include "unit.h"
 
 #include "golden.h"
@@ -88,132 +87,13 @@ test_names(void)
 	CHECK(!net_name_ns_is_ours("ab12", "ec2dqa"), "unrelated");
 }
 
-static void
-test_ip_parse(void)
-{
-	static const struct {
-		const char *s;
-		int ok;
-		unsigned ip;
-	} cases[] = {
-	    {"172.31.0.4", 1, 0xac1f0004},
-	    {"0.0.0.0", 1, 0},
-	    {"255.255.255.255", 1, 0xffffffff},
-	    {"172.031.0.4", 0, 0},
-	    {"172.31.0", 0, 0},
-	    {"172.31.0.4.5", 0, 0},
-	    {"256.1.1.1", 0, 0},
-	    {"1.2.3.4 ", 0, 0},
-	    {"", 0, 0},
-	    {"a.b.c.d", 0, 0},
-	    {"1..2.3", 0, 0},
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint32_t ip = 0;
-		int rc = net_ip_parse(cases[i].s, &ip);
-
-		CHECK((rc == 0) == cases[i].ok &&
-			  (!cases[i].ok || ip == cases[i].ip),
-		      "ip \"%s\"", cases[i].s);
-	}
-}
-
-static void
-test_cidr(void)
-{
-	static const struct {
-		const char *s;
-		int ok;
-	} cases[] = {
-	    {"172.31.0.0/16", 1}, {"172.31.16.0/20", 1}, {"0.0.0.0/0", 1},
-	    {"10.0.0.5/32", 1},	  {"172.31.0.1/20", 0},	 {"172.31.0.0/33", 0},
-	    {"172.31.0.0/", 0},	  {"172.31.0.0", 0},	 {"172.31.0.0/020", 0},
-	    {"172.31.0.0/2x", 0},
-	};
-	struct net_cidr vpc, a, b;
-	char s[NET_CIDR_STRLEN];
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CHECK((net_cidr_parse(cases[i].s, &a) == 0) == cases[i].ok,
-		      "cidr \"%s\"", cases[i].s);
-	net_cidr_parse("172.31.0.0/16", &vpc);
-	net_cidr_parse("172.31.16.0/20", &a);
-	net_cidr_parse("172.31.16.128/25", &b);
-	CHECK(net_cidr_within(&a, &vpc), "/20 in /16");
-	CHECK(!net_cidr_within(&vpc, &a), "/16 not in /20");
-	CHECK(net_cidr_overlap(&a, &b) && net_cidr_overlap(&b, &a), "overlap");
-	net_cidr_parse("172.31.32.0/20", &b);
-	CHECK(!net_cidr_overlap(&a, &b), "neighbours");
-	net_cidr_format(&a, s);
-	CHECK_STR(s, "172.31.16.0/20");
-}
-
-static void
-test_default_subnets(void)
-{
-	static const char *const want[] = {
-	    "172.31.0.0/20",
-	    "172.31.16.0/20",
-	    "172.31.32.0/20",
-	};
-	struct net_cidr c, vpc;
-	char s[NET_CIDR_STRLEN], gw[NET_IP_STRLEN];
-	uint32_t ip;
-
-	net_cidr_parse(NET_DEFAULT_VPC_CIDR, &vpc);
-	for (unsigned i = 0; i < 3; i++) {
-		CHECK(net_default_subnet(i, &c) == 0, "zone %u", i);
-		net_cidr_format(&c, s);
-		CHECK_STR(s, want[i]);
-	}
-	CHECK(net_default_subnet(15, &c) == 0 && net_cidr_within(&c, &vpc),
-	      "last default subnet inside the VPC");
-	net_cidr_format(&c, s);
-	CHECK_STR(s, "172.31.240.0/20");
-	CHECK(net_default_subnet(16, &c) == -EINVAL, "no seventeenth");
-
-	net_default_subnet(1, &c);
-	net_ip_format(net_subnet_gateway(&c), gw);
-	CHECK_STR(gw, "172.31.16.1");
-	/* AWS keeps .0-.3 and the broadcast address. */
-	net_ip_parse("172.31.16.3", &ip);
-	CHECK(!net_subnet_usable(&c, ip), ".3 reserved");
-	net_ip_parse("172.31.16.4", &ip);
-	CHECK(net_subnet_usable(&c, ip), ".4 first usable");
-	net_ip_parse("172.31.31.254", &ip);
-	CHECK(net_subnet_usable(&c, ip), "last usable");
-	net_ip_parse("172.31.31.255", &ip);
-	CHECK(!net_subnet_usable(&c, ip), "broadcast reserved");
-	net_ip_parse("172.31.32.4", &ip);
-	CHECK(!net_subnet_usable(&c, ip), "other subnet");
-}
-
-static void
-test_mac_hostname(void)
-{
-	char h[NET_HOSTNAME_STRLEN];
-	uint32_t ip;
-
-	CHECK(net_mac_valid("02:00:00:00:00:01"), "mac");
-	CHECK(net_mac_valid("0e:ab:cd:ef:01:23"), "mac hex");
-	CHECK(!net_mac_valid("01:00:5e:00:00:01"), "multicast");
-	CHECK(!net_mac_valid("0E:AB:CD:EF:01:23"), "upper case");
-	CHECK(!net_mac_valid("02:00:00:00:00"), "short");
-	CHECK(!net_mac_valid("02-00-00-00-00-01"), "dashes");
-	CHECK(!net_mac_valid("02:00:00:00:00:01\n"), "newline");
-	net_ip_parse("172.31.16.4", &ip);
-	net_ip_hostname(ip, h);
-	CHECK_STR(h, "ip-172-31-16-4");
-}
-
-static struct net_cidr subnets3[3];
+static struct ipv4_cidr subnets3[3];
 
 static void
 default_subnets(void)
 {
 	for (unsigned i = 0; i < 3; i++)
-		net_default_subnet(i, &subnets3[i]);
+		ipv4_default_subnet(i, &subnets3[i]);
 }
 
 static void
@@ -389,7 +269,7 @@ test_dnsmasq_conf(void)
 	      "relative path refused");
 
 	buf_reset(&b);
-	net_ip_parse("172.31.16.4", &ip);
+	ipv4_parse("172.31.16.4", &ip);
 	CHECK(net_render_dhcp_host("02:00:00:00:00:05", ip, &b) == 0, "host");
 	CHECK_STR(buf_cstr(&b),
 		  "02:00:00:00:00:05,172.31.16.4,ip-172-31-16-4\n");
@@ -418,7 +298,7 @@ test_guard(void)
 		  strstr(buf_cstr(&b), "prerouting drop\n"),
 	      "guard rules: %s", buf_cstr(&b));
 	buf_reset(&b);
-	net_ip_parse("172.31.0.4", &ip);
+	ipv4_parse("172.31.0.4", &ip);
 	CHECK(net_render_guard_port("eabcdt1", "02:ec:2d:00:00:04", ip, true,
 				    &b) == 0,
 	      "guard add");
@@ -468,7 +348,7 @@ guard_golden(const char *name, bool base, const struct guard_port *ports,
 	for (size_t i = 0; i < n; i++) {
 		CHECK(net_name_dev(ports[i].tag, NET_DEV_TAP, ports[i].port,
 				   dev) == 0 &&
-			  net_ip_parse(ports[i].ip, &ip) == 0,
+			  ipv4_parse(ports[i].ip, &ip) == 0,
 		      "%s: port %zu", name, i);
 		CHECK(net_render_guard_port(dev, ports[i].mac, ip, ports[i].add,
 					    &b) == 0,
@@ -516,10 +396,6 @@ main(void)
 	default_subnets();
 	test_tags();
 	test_names();
-	test_ip_parse();
-	test_cidr();
-	test_default_subnets();
-	test_mac_hostname();
 	test_router_batch();
 	test_port_batch();
 	test_dnsmasq_conf();

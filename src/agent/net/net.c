@@ -287,11 +287,11 @@ observe_in_ns(void *p)
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
 	for (struct ifaddrs *a = ifa; a; a = a->ifa_next) {
-		char ip[NET_IP_STRLEN];
+		char ip[IPV4_STRLEN];
 
 		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET)
 			continue;
-		net_ip_format(
+		ipv4_format(
 		    ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr),
 		    ip);
 		strlist_addf(&o->addrs, "%s %s/%u", a->ifa_name, ip,

@@ -51,10 +51,11 @@
 
 #include <stddef.h>
 
-#include "agent/net/net_addr.h"
 #include "agent/net/net_name.h"
 #include "agent/net/net_render.h"
 #include "common/err.h"
+#include "common/ipv4.h"
+#include "common/mac.h"
 
 #define NET_PATH_MAX	512
 #define NET_SUBNETS_MAX 200 /* AWS's default quota per VPC */

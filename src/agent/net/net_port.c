@@ -27,6 +27,7 @@
 #include "agent/net/net_render.h"
 #include "agent/net/netns.h"
 #include "common/log.h"
+#include "common/mac.h"
 
 static int
 port_check(const struct net *n, const struct net_port *p, uint32_t *ret_ip,
@@ -40,10 +41,10 @@ port_check(const struct net *n, const struct net_port *p, uint32_t *ret_ip,
 		return err_set(e, "InvalidParameterValue",
 			       "host %u, VPC %u, port %u: numbers are 1..%u",
 			       p->host, p->vpc, p->port, NET_NUM_MAX);
-	if (ret_ip && (!p->ip || net_ip_parse(p->ip, ret_ip) < 0))
+	if (ret_ip && (!p->ip || ipv4_parse(p->ip, ret_ip) < 0))
 		return err_set(e, "InvalidParameterValue", "address %s",
 			       p->ip ? p->ip : "(none)");
-	if (ret_ip && !net_mac_valid(p->mac))
+	if (ret_ip && !mac_valid(p->mac))
 		return err_set(e, "InvalidParameterValue",
 			       "MAC %s: six lowercase hex pairs, unicast",
 			       p->mac ? p->mac : "(none)");
@@ -221,8 +222,8 @@ net_port_unplug(struct net *n, const struct net_port *p, struct err *e)
 		}
 		/* Its MAC and address leave the guard (a later port of the
 		 * same number must not inherit them). */
-		if (rc == 0 && p->mac && p->ip && net_ip_parse(p->ip, &ip) == 0 &&
-		    net_mac_valid(p->mac))
+		if (rc == 0 && p->mac && p->ip && ipv4_parse(p->ip, &ip) == 0 &&
+		    mac_valid(p->mac))
 			rc = guard_port(n, host_ns, dev, p->mac, ip, false, e);
 	}
 	if (rc == 0 && unlink(path) == 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/net/net_name.h"
+#include "common/mac.h"
 
 #define DEFAULT_LEASE_SECONDS 3600
 
@@ -32,41 +33,16 @@ has_link(const struct net_observed *o, const char *name)
 	return o && strlist_contains(&o->links, name);
 }
 
-/* "A.B.C.D/P" (host bits allowed: an interface address). */
-static int
-parse_ifaddr(const char *s, uint32_t *ret_ip, unsigned *ret_prefix)
-{
-	char ip[NET_IP_STRLEN];
-	const char *slash = strchr(s, '/');
-	unsigned prefix = 0;
-	size_t n;
-
-	if (!slash || (n = (size_t)(slash - s)) >= sizeof(ip) || !slash[1] ||
-	    strlen(slash + 1) > 2)
-		return -EINVAL;
-	memcpy(ip, s, n);
-	ip[n] = '\0';
-	for (const char *p = slash + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		prefix = prefix * 10 + (unsigned)(*p - '0');
-	}
-	if (prefix > 32 || net_ip_parse(ip, ret_ip) < 0)
-		return -EINVAL;
-	*ret_prefix = prefix;
-	return 0;
-}
-
 static bool
 is_wanted_gateway(const struct net_router_spec *s, const char *addr)
 {
 	uint32_t ip;
 	unsigned prefix;
 
-	if (parse_ifaddr(addr, &ip, &prefix) < 0)
+	if (ipv4_ifaddr_parse(addr, &ip, &prefix) < 0)
 		return false;
 	for (size_t i = 0; i < s->nsubnets; i++)
-		if (ip == net_subnet_gateway(&s->subnets[i]) &&
+		if (ip == ipv4_subnet_gateway(&s->subnets[i]) &&
 		    prefix == s->subnets[i].prefix)
 			return true;
 	return false;
@@ -104,11 +80,11 @@ net_render_router(const struct net_router_spec *s, const struct net_observed *o,
 		buf_addf(out, "link add %s type bridge\n", br);
 	buf_adds(out, "link set lo up\n");
 	buf_addf(out, "link set %s up\n", br);
-	buf_addf(out, "address replace %s/32 dev lo\n", NET_IMDS_ADDR);
+	buf_addf(out, "address replace %s/32 dev lo\n", IPV4_IMDS_ADDR);
 	for (size_t i = 0; i < s->nsubnets; i++) {
-		char gw[NET_IP_STRLEN];
+		char gw[IPV4_STRLEN];
 
-		net_ip_format(net_subnet_gateway(&s->subnets[i]), gw);
+		ipv4_format(ipv4_subnet_gateway(&s->subnets[i]), gw);
 		buf_addf(out, "address replace %s/%u dev %s\n", gw,
 			 s->subnets[i].prefix, br);
 	}
@@ -139,8 +115,7 @@ render_port_dev(const struct net_port_spec *p, const char *dev, const char *br,
 			buf_addc(out, '\n');
 		} else {
 			if (!p->peer_ns || !*p->peer_ns ||
-			    strpbrk(p->peer_ns, " \n/") ||
-			    !net_mac_valid(p->mac) ||
+			    strpbrk(p->peer_ns, " \n/") || !mac_valid(p->mac) ||
 			    net_name_dev(p->tag, NET_DEV_PEER, p->port, peer))
 				return -EINVAL;
 			buf_addf(out,
@@ -233,19 +208,19 @@ net_render_dnsmasq_conf(const struct net_dhcp_spec *s, struct buf *out)
 	buf_addf(out, "log-facility=%s\n", s->log_file);
 	buf_addf(out, "dhcp-hostsdir=%s\n", s->hosts_dir);
 	for (size_t i = 0; i < s->nsubnets; i++) {
-		const struct net_cidr *c = &s->subnets[i];
-		char net[NET_IP_STRLEN], mask[NET_IP_STRLEN], gw[NET_IP_STRLEN];
+		const struct ipv4_cidr *c = &s->subnets[i];
+		char net[IPV4_STRLEN], mask[IPV4_STRLEN], gw[IPV4_STRLEN];
 
-		net_ip_format(c->addr, net);
-		net_ip_format(net_prefix_mask(c->prefix), mask);
-		net_ip_format(net_subnet_gateway(c), gw);
+		ipv4_format(c->addr, net);
+		ipv4_format(ipv4_prefix_mask(c->prefix), mask);
+		ipv4_format(ipv4_subnet_gateway(c), gw);
 		buf_addf(out, "dhcp-range=set:s%zu,%s,static,%s,%u\n", i, net,
 			 mask, lease);
 		buf_addf(out, "dhcp-option=tag:s%zu,option:router,%s\n", i, gw);
 		buf_addf(out,
 			 "dhcp-option=tag:s%zu,option:classless-static-route,"
 			 "%s/32,%s,0.0.0.0/0,%s\n",
-			 i, NET_IMDS_ADDR, gw, gw);
+			 i, IPV4_IMDS_ADDR, gw, gw);
 	}
 	return 0;
 }
@@ -253,12 +228,12 @@ net_render_dnsmasq_conf(const struct net_dhcp_spec *s, struct buf *out)
 int
 net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out)
 {
-	char addr[NET_IP_STRLEN], name[NET_HOSTNAME_STRLEN];
+	char addr[IPV4_STRLEN], name[IPV4_HOSTNAME_STRLEN];
 
-	if (!net_mac_valid(mac))
+	if (!mac_valid(mac))
 		return -EINVAL;
-	net_ip_format(ip, addr);
-	net_ip_hostname(ip, name);
+	ipv4_format(ip, addr);
+	ipv4_hostname(ip, name);
 	buf_addf(out, "%s,%s,%s\n", mac, addr, name);
 	return 0;
 }
@@ -318,11 +293,11 @@ int
 net_render_guard_port(const char *dev, const char *mac, uint32_t ip,
 		      bool add, struct buf *out)
 {
-	char addr[NET_IP_STRLEN];
+	char addr[IPV4_STRLEN];
 
-	if (!net_mac_valid(mac) || !dev || !dev[0] || strpbrk(dev, "\" \n"))
+	if (!mac_valid(mac) || !dev || !dev[0] || strpbrk(dev, "\" \n"))
 		return -EINVAL;
-	net_ip_format(ip, addr);
+	ipv4_format(ip, addr);
 	if (!add) /* first, so that the delete cannot fail */
 		guard_elements(out, "add", dev, mac, addr);
 	guard_elements(out, add ? "add" : "delete", dev, mac, addr);

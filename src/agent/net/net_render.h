@@ -23,8 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "agent/net/net_addr.h"
 #include "common/buf.h"
+#include "common/ipv4.h"
 #include "common/strlist.h"
 
 /* What a namespace holds, as net_observe() (net.c) reads it. */
@@ -40,7 +40,7 @@ void net_observed_free(struct net_observed *o);
 struct net_router_spec {
 	const char *tag;
 	unsigned vpc;
-	const struct net_cidr *subnets;
+	const struct ipv4_cidr *subnets;
 	size_t nsubnets;
 };
 
@@ -91,7 +91,7 @@ struct net_dhcp_spec {
 	const char *pid_file;
 	const char *hosts_dir; /* one file of host lines per port */
 	const char *log_file;
-	const struct net_cidr *subnets;
+	const struct ipv4_cidr *subnets;
 	size_t nsubnets;
 	unsigned lease_seconds; /* 0: 3600 */
 };

@@ -25,34 +25,34 @@
 
 /* Parse and check the VPC: AWS's sizes, subnets inside, no overlap. */
 static int
-vpc_parse(const struct net_vpc *v, struct net_cidr *ret_vpc,
-	  struct net_cidr *subnets, struct err *e)
+vpc_parse(const struct net_vpc *v, struct ipv4_cidr *ret_vpc,
+	  struct ipv4_cidr *subnets, struct err *e)
 {
 	if (v->no < 1 || v->no > NET_NUM_MAX)
 		return err_set(e, "InvalidParameterValue", "VPC number %u",
 			       v->no);
-	if (net_cidr_parse(v->cidr, ret_vpc) < 0 ||
-	    ret_vpc->prefix < NET_VPC_PREFIX_MIN ||
-	    ret_vpc->prefix > NET_VPC_PREFIX_MAX)
+	if (ipv4_cidr_parse(v->cidr, ret_vpc) < 0 ||
+	    ret_vpc->prefix < IPV4_VPC_PREFIX_MIN ||
+	    ret_vpc->prefix > IPV4_VPC_PREFIX_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "VPC CIDR block %s: a /%d to /%d network",
-			       v->cidr ? v->cidr : "(none)", NET_VPC_PREFIX_MIN,
-			       NET_VPC_PREFIX_MAX);
+			       v->cidr ? v->cidr : "(none)",
+			       IPV4_VPC_PREFIX_MIN, IPV4_VPC_PREFIX_MAX);
 	if (v->nsubnets > NET_SUBNETS_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "%zu subnets: at most %d", v->nsubnets,
 			       NET_SUBNETS_MAX);
 	for (size_t i = 0; i < v->nsubnets; i++) {
-		if (net_cidr_parse(v->subnets[i], &subnets[i]) < 0 ||
-		    !net_cidr_within(&subnets[i], ret_vpc) ||
-		    subnets[i].prefix > NET_VPC_PREFIX_MAX)
+		if (ipv4_cidr_parse(v->subnets[i], &subnets[i]) < 0 ||
+		    !ipv4_cidr_within(&subnets[i], ret_vpc) ||
+		    subnets[i].prefix > IPV4_VPC_PREFIX_MAX)
 			return err_set(e, "InvalidParameterValue",
 				       "subnet %s: a /%d or larger network "
 				       "inside %s",
-				       v->subnets[i], NET_VPC_PREFIX_MAX,
+				       v->subnets[i], IPV4_VPC_PREFIX_MAX,
 				       v->cidr);
 		for (size_t j = 0; j < i; j++)
-			if (net_cidr_overlap(&subnets[i], &subnets[j]))
+			if (ipv4_cidr_overlap(&subnets[i], &subnets[j]))
 				return err_set(e, "InvalidParameterValue",
 					       "subnets %s and %s overlap",
 					       v->subnets[j], v->subnets[i]);
@@ -62,7 +62,7 @@ vpc_parse(const struct net_vpc *v, struct net_cidr *ret_vpc,
 
 static int
 router_ensure(struct net *n, const struct net_vpc *v, const char *ns,
-	      const struct net_cidr *subnets, struct err *e)
+	      const struct ipv4_cidr *subnets, struct err *e)
 {
 	struct net_router_spec spec = {
 	    .tag = n->cfg.tag,
@@ -93,7 +93,7 @@ out:
 /* Write dnsmasq's configuration; 1 when it changed. */
 static int
 dhcp_configure(struct net *n, const struct net_vpc *v,
-	       const struct net_cidr *subnets, const struct vpc_paths *p,
+	       const struct ipv4_cidr *subnets, const struct vpc_paths *p,
 	       struct err *e)
 {
 	char br[NET_IFNAME_SIZE];
@@ -165,7 +165,7 @@ int
 net_vpc_ensure(struct net *n, const struct net_vpc *v,
 	       char ret_ns[NET_NSNAME_SIZE], struct err *e)
 {
-	struct net_cidr vpc, *subnets;
+	struct ipv4_cidr vpc, *subnets;
 	char ns[NET_NSNAME_SIZE];
 	struct vpc_paths p;
 	int rc = -1, changed;

@@ -1,15 +1,16 @@
 /*
  * instances.c - RunInstances and DescribeInstances.
  *
- * RunInstances checks its input, places each instance on a host of a zone
- * with room (InsufficientInstanceCapacity when fewer than MinCount fit),
- * gives it an address in its subnet, and writes it as `pending` in one
- * transaction. Booting is the instance reconciler's work. The state
- * actions (stop, start, reboot, terminate) are in instance_state.c.
+ * RunInstances reads as parse (run_args_parse), check (run_refs_check),
+ * place (run_place: hosts from control/sched, the subnet; run_addresses:
+ * addresses from common/ipv4) and write (run_write: the instances as
+ * `pending`, in the action's one transaction). Booting is the instance
+ * reconciler's work. The state actions (stop, start, reboot, terminate)
+ * are in instance_state.c; StartInstances' room check is
+ * instances_fit_hosts() here, on the same scheduler.
  */
 #include "ec2.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 
 #include "common/b64.h"
 #include "common/ids.h"
+#include "common/ipv4.h"
+#include "common/mac.h"
+#include "control/sched.h"
 #include "filter.h"
 #include "instances.h"
 #include "catalog/itypes.h"
@@ -217,29 +221,25 @@ instance_write(struct out *o, const struct action_ctx *c,
 	out_str(o, "currentInstanceBootMode", "legacy-bios");
 }
 
-/* Placement and addresses. */
+/* The fleet: hosts as the scheduler sees them, subnets, instances. */
 
 struct fleet {
 	struct host_row *hosts;
+	struct sched_host *sched; /* one per host row, pointing into it */
 	size_t nhosts;
 	struct subnet_row *subnets;
 	size_t nsubnets;
 	struct instance *all;
 	size_t nall;
-	int *used_vcpus;	/* per host, of instances that hold capacity */
-	int *used_mib;
-	int *used_gpus;
 };
 
 static void
 fleet_free(struct fleet *f)
 {
 	free(f->hosts);
+	free(f->sched);
 	free(f->subnets);
 	instances_free(f->all, f->nall);
-	free(f->used_vcpus);
-	free(f->used_mib);
-	free(f->used_gpus);
 }
 
 /* Instances hold their host's capacity unless stopped or terminated. */
@@ -250,6 +250,20 @@ holds_capacity(const struct instance *i)
 	       strcmp(i->state, "terminated") != 0;
 }
 
+static struct sched_size
+type_size(const struct itype *t)
+{
+	return (struct sched_size){
+	    .vcpus = t->vcpus, .memory_mib = t->memory_mib, .gpus = t->gpus};
+}
+
+static unsigned
+nonneg(int v)
+{
+	return v > 0 ? (unsigned)v : 0;
+}
+
+/* Every host with what the instances holding room on it use. */
 static int
 fleet_load(struct store_tx *tx, struct fleet *f, struct err *e)
 {
@@ -258,231 +272,169 @@ fleet_load(struct store_tx *tx, struct fleet *f, struct err *e)
 	    store_subnet_list(tx, &f->subnets, &f->nsubnets, e) < 0 ||
 	    store_instance_list(tx, &f->all, &f->nall, e) < 0)
 		return -1;
-	f->used_vcpus = calloc(f->nhosts + 1, sizeof(int));
-	f->used_mib = calloc(f->nhosts + 1, sizeof(int));
-	f->used_gpus = calloc(f->nhosts + 1, sizeof(int));
-	if (!f->used_vcpus || !f->used_mib || !f->used_gpus)
+	f->sched = calloc(f->nhosts + 1, sizeof(*f->sched));
+	if (!f->sched)
 		return err_set(e, "InternalError", "Out of memory.");
-	for (size_t i = 0; i < f->nall; i++) {
-		const struct itype *t = itype_find(f->all[i].type);
-
-		if (!t || !holds_capacity(&f->all[i]))
-			continue;
-		for (size_t h = 0; h < f->nhosts; h++)
-			if (strcmp(f->hosts[h].id, f->all[i].host_id) == 0) {
-				f->used_vcpus[h] += (int)t->vcpus;
-				f->used_mib[h] += (int)t->memory_mib;
-				f->used_gpus[h] += (int)t->gpus;
-			}
-	}
-	return 0;
-}
-
-/* A host of zone with room for t; takes the room. -1 when none. */
-static int
-fleet_place(struct fleet *f, const char *zone, const struct itype *t)
-{
 	for (size_t h = 0; h < f->nhosts; h++) {
 		const struct host_row *hr = &f->hosts[h];
 
-		if (strcmp(hr->zone, zone) != 0 ||
-		    strcmp(hr->state, "available") != 0 ||
-		    f->used_vcpus[h] + (int)t->vcpus > hr->vcpus ||
-		    f->used_mib[h] + (long long)t->memory_mib >
-			    (long long)hr->memory_mib ||
-		    f->used_gpus[h] + (int)t->gpus > hr->gpus)
-			continue;
-		f->used_vcpus[h] += (int)t->vcpus;
-		f->used_mib[h] += (int)t->memory_mib;
-		f->used_gpus[h] += (int)t->gpus;
-		return (int)h;
+		f->sched[h] = (struct sched_host){
+		    .id = hr->id,
+		    .zone = hr->zone,
+		    .available = strcmp(hr->state, "available") == 0,
+		    .capacity = {.vcpus = nonneg(hr->vcpus),
+				 .memory_mib = nonneg(hr->memory_mib),
+				 .gpus = nonneg(hr->gpus)},
+		};
 	}
-	return -1;
+	for (size_t i = 0; i < f->nall; i++) {
+		const struct itype *t = itype_find(f->all[i].type);
+		struct sched_size s;
+
+		if (!t || !holds_capacity(&f->all[i]))
+			continue;
+		s = type_size(t);
+		for (size_t h = 0; h < f->nhosts; h++)
+			if (strcmp(f->hosts[h].id, f->all[i].host_id) == 0)
+				sched_take(&f->sched[h], &s);
+	}
+	return 0;
 }
 
 int
 instances_fit_hosts(struct store_tx *tx, const struct instance *v, size_t n,
 		    struct err *e)
 {
+	struct sched_start *starts = calloc(n + 1, sizeof(*starts));
 	struct fleet f;
+	size_t k = 0;
 	int rc = -1;
 
+	memset(&f, 0, sizeof(f));
+	if (!starts) {
+		err_set(e, "InternalError", "Out of memory.");
+		goto out;
+	}
 	if (fleet_load(tx, &f, e) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct itype *t = itype_find(v[i].type);
-		bool fits = false;
 
 		if (strcmp(v[i].state, "stopped") != 0 || !t)
 			continue;
-		for (size_t h = 0; h < f.nhosts && !fits; h++) {
-			const struct host_row *hr = &f.hosts[h];
-
-			if (strcmp(hr->id, v[i].host_id) != 0 ||
-			    strcmp(hr->state, "available") != 0 ||
-			    f.used_vcpus[h] + (int)t->vcpus > hr->vcpus ||
-			    f.used_mib[h] + (long long)t->memory_mib >
-				    (long long)hr->memory_mib ||
-			    f.used_gpus[h] + (int)t->gpus > hr->gpus)
-				continue;
-			f.used_vcpus[h] += (int)t->vcpus;
-			f.used_mib[h] += (int)t->memory_mib;
-			f.used_gpus[h] += (int)t->gpus;
-			fits = true;
-		}
-		if (!fits) {
-			err_set(e, "InsufficientInstanceCapacity",
-				"We currently do not have sufficient %s "
-				"capacity in the Availability Zone you "
-				"requested (%s).", v[i].type, v[i].zone);
-			goto out;
-		}
+		starts[k++] = (struct sched_start){.host_id = v[i].host_id,
+						   .type = v[i].type,
+						   .zone = v[i].zone,
+						   .size = type_size(t)};
 	}
-	rc = 0;
+	rc = sched_admit(f.sched, f.nhosts, starts, k, e);
 out:
+	free(starts);
 	fleet_free(&f);
 	return rc;
 }
 
-/* The zone with the fewest live instances: spread by default, as EC2. */
-static const char *
-fleet_quiet_zone(const struct fleet *f, const struct config *cfg)
-{
-	const char *best = cfg->zones[0].name;
-	size_t best_n = (size_t)-1;
-
-	for (size_t z = 0; z < cfg->nzones; z++) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < f->nall; i++)
-			if (holds_capacity(&f->all[i]) &&
-			    strcmp(f->all[i].zone, cfg->zones[z].name) == 0)
-				n++;
-		if (n < best_n) {
-			best_n = n;
-			best = cfg->zones[z].name;
-		}
-	}
-	return best;
-}
-
-/*
- * Is ip used in subnet? A terminated instance keeps its address until its
- * row is reaped an hour later: DHCP servers (and guests' ARP caches) still
- * remember it, and EC2 does not hand an address straight back either.
- */
-static bool
-fleet_ip_used(const struct fleet *f, const char *subnet, const char *ip)
-{
-	for (size_t i = 0; i < f->nall; i++)
-		if (strcmp(f->all[i].subnet_id, subnet) == 0 &&
-		    strcmp(f->all[i].private_ip, ip) == 0)
-			return true;
-	return false;
-}
-
-static int
-cidr_parse(const char *cidr, unsigned *ret_net, unsigned *ret_bits)
-{
-	char addr[20];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr in;
-	long long bits;
-
-	if (!slash || (size_t)(slash - cidr) >= sizeof(addr) ||
-	    parse_ll(slash + 1, 8, 30, &bits) < 0)
-		return -1;
-	memcpy(addr, cidr, (size_t)(slash - cidr));
-	addr[slash - cidr] = '\0';
-	if (inet_pton(AF_INET, addr, &in) != 1)
-		return -1;
-	*ret_net = ntohl(in.s_addr);
-	*ret_bits = (unsigned)bits;
-	return 0;
-}
-
-static void
-ip_text(unsigned ip, char *out, size_t size)
-{
-	snprintf(out, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
-}
-
-/*
- * An address for a new instance in subnet s: want if given (it must be in
- * the subnet, not reserved, and free), else the lowest free one. AWS
- * reserves the first four addresses and the last.
- */
-static int
-subnet_address(const struct fleet *f, const struct subnet_row *s,
-	       const char *want, char *out, size_t size, struct err *e)
-{
-	unsigned net, bits, first, last;
-
-	if (cidr_parse(s->cidr, &net, &bits) < 0)
-		return err_set(e, "InternalError", "Bad subnet CIDR %s.",
-			       s->cidr);
-	first = net + 4;
-	last = net + (1u << (32 - bits)) - 2;
-	if (want) {
-		struct in_addr in;
-		unsigned ip;
-
-		if (inet_pton(AF_INET, want, &in) != 1)
-			return err_set(e, "InvalidParameterValue",
-				       "Invalid private IP address %.40s.",
-				       want);
-		ip = ntohl(in.s_addr);
-		if (ip < first || ip > last)
-			return err_set(e, "InvalidParameterValue",
-				       "Address %s does not fall within the "
-				       "subnet's usable address range (%s).",
-				       want, s->cidr);
-		ip_text(ip, out, size);
-		if (fleet_ip_used(f, s->id, out))
-			return err_set(e, "InvalidIPAddress.InUse",
-				       "Address %s is in use.", want);
-		return 0;
-	}
-	for (unsigned ip = first; ip <= last; ip++) {
-		ip_text(ip, out, size);
-		if (!fleet_ip_used(f, s->id, out))
-			return 0;
-	}
-	return err_set(e, "InsufficientFreeAddressesInSubnet",
-		       "There are not enough free addresses in subnet '%s' to "
-		       "satisfy the requested number of instances.", s->id);
-}
-
-static void
-mac_new(char out[18])
-{
-	unsigned char r[5];
-
-	id_random(r, sizeof(r));
-	/* 0e: locally administered, unicast. */
-	snprintf(out, 18, "0e:%02x:%02x:%02x:%02x:%02x", r[0], r[1], r[2],
-		 r[3], r[4]);
-}
-
-/* RunInstances. */
+/* RunInstances: parse, check, place, write. */
 
 struct run_args {
 	const char *image_id, *type, *key_name, *subnet_id, *zone, *ip;
-	const char *user_data, *shutdown, *tokens, *endpoint;
+	const char *user_data, *shutdown, *tokens, *endpoint, *client_token;
 	long long min, max, hop;
 	bool no_terminate, no_stop;
+	uint32_t ip_addr; /* ip, parsed */
 	struct tags tags;
 };
+
+/* What the checks and the scheduler decided. */
+struct run_plan {
+	const struct itype *type;
+	struct image image;
+	char *public_key; /* owned; NULL without a key pair */
+	const struct subnet_row *subnet;
+	const char *zone;
+	size_t *hosts; /* per instance: an index into the fleet's hosts */
+	uint32_t *ips; /* per instance: its private address */
+	size_t n;      /* MinCount..MaxCount */
+};
+
+/* Security groups: none exist yet, so any named one is unknown. */
+static int
+run_groups_parse(const struct param *req, struct err *e)
+{
+	struct strlist groups;
+	int rc;
+
+	strlist_init(&groups);
+	rc = param_strlist(req, "SecurityGroupId", 16, &groups, e);
+	if (rc == 0 && groups.n)
+		rc = err_set(e, "InvalidGroup.NotFound",
+			     "The security group '%.64s' does not exist",
+			     groups.v[0]);
+	strlist_clear(&groups);
+	if (rc == 0)
+		rc = param_strlist(req, "SecurityGroup", 16, &groups, e);
+	if (rc == 0 && groups.n)
+		rc = err_set(e, "InvalidGroup.NotFound",
+			     "The security group '%.64s' does not exist in the "
+			     "default VPC",
+			     groups.v[0]);
+	strlist_free(&groups);
+	return rc;
+}
+
+static int
+run_user_data_check(const char *user_data, struct err *e)
+{
+	size_t len;
+	unsigned char *raw;
+
+	if (!user_data)
+		return 0;
+	raw = b64_decode(user_data, strlen(user_data), &len);
+	if (!raw)
+		return err_set(e, "InvalidUserData.Malformed",
+			       "User data must be base64 encoded.");
+	free(raw);
+	if (len > USER_DATA_MAX)
+		return err_set(e, "InvalidParameterValue",
+			       "User data is limited to %d bytes.",
+			       USER_DATA_MAX);
+	return 0;
+}
+
+/* The counts as EC2 takes them: MinCount within the limit, MaxCount cut
+ * down to it. */
+static int
+run_counts_check(struct run_args *a, struct err *e)
+{
+	if (a->min > a->max)
+		return err_set(e, "InvalidParameterValue",
+			       "MinCount (%lld) must be less than or equal to "
+			       "MaxCount (%lld).",
+			       a->min, a->max);
+	if (a->min > RUN_MAX_COUNT)
+		return err_set(e, "InstanceLimitExceeded",
+			       "You have requested more instances (%lld) than "
+			       "your current instance limit of %d allows.",
+			       a->min, RUN_MAX_COUNT);
+	if (a->max > RUN_MAX_COUNT)
+		a->max = RUN_MAX_COUNT;
+	if (a->ip && a->max > 1)
+		return err_set(e, "InvalidParameterCombination",
+			       "PrivateIpAddress can only be used when "
+			       "launching one instance.");
+	if (a->ip && ipv4_parse(a->ip, &a->ip_addr) < 0)
+		return err_set(e, "InvalidParameterValue",
+			       "Invalid private IP address %.40s.", a->ip);
+	return 0;
+}
 
 static int
 run_args_parse(const struct param *req, struct run_args *a, struct err *e)
 {
-	static const char *const shutdowns[] = { "stop", "terminate", NULL };
-	static const char *const tokens[] = { "optional", "required", NULL };
-	static const char *const endpoints[] = { "enabled", "disabled", NULL };
-	struct strlist groups;
-	int rc;
+	static const char *const shutdowns[] = {"stop", "terminate", NULL};
+	static const char *const tokens[] = {"optional", "required", NULL};
+	static const char *const endpoints[] = {"enabled", "disabled", NULL};
 
 	memset(a, 0, sizeof(*a));
 	a->type = "t3.micro";
@@ -490,6 +442,7 @@ run_args_parse(const struct param *req, struct run_args *a, struct err *e)
 	a->tokens = "optional";
 	a->endpoint = "enabled";
 	a->hop = 1;
+	a->client_token = param_value(req, "ClientToken");
 	if (param_str(req, "ImageId", true, 64, &a->image_id, e) < 0 ||
 	    param_str(req, "InstanceType", false, 64, &a->type, e) < 0 ||
 	    param_int(req, "MinCount", true, 1, 1000000, &a->min, e) < 0 ||
@@ -510,132 +463,110 @@ run_args_parse(const struct param *req, struct run_args *a, struct err *e)
 	    param_enum(req, "MetadataOptions.HttpEndpoint", false, endpoints,
 		       &a->endpoint, e) < 0 ||
 	    param_int(req, "MetadataOptions.HttpPutResponseHopLimit", false, 1,
-		      64, &a->hop, e) < 0)
+		      64, &a->hop, e) < 0 ||
+	    run_counts_check(a, e) < 0 || run_groups_parse(req, e) < 0 ||
+	    run_user_data_check(a->user_data, e) < 0)
 		return -1;
-	if (a->min > a->max)
-		return err_set(e, "InvalidParameterValue",
-			       "MinCount (%lld) must be less than or equal to "
-			       "MaxCount (%lld).", a->min, a->max);
-	if (a->min > RUN_MAX_COUNT)
-		return err_set(e, "InstanceLimitExceeded",
-			       "You have requested more instances (%lld) than "
-			       "your current instance limit of %d allows.",
-			       a->min, RUN_MAX_COUNT);
-	if (a->max > RUN_MAX_COUNT)
-		a->max = RUN_MAX_COUNT;
-	if (a->ip && a->max > 1)
-		return err_set(e, "InvalidParameterCombination",
-			       "PrivateIpAddress can only be used when "
-			       "launching one instance.");
-	/* No security groups exist yet: any named group is unknown. */
-	strlist_init(&groups);
-	rc = param_strlist(req, "SecurityGroupId", 16, &groups, e);
-	if (rc == 0 && groups.n)
-		rc = err_set(e, "InvalidGroup.NotFound",
-			     "The security group '%.64s' does not exist",
-			     groups.v[0]);
-	strlist_clear(&groups);
-	if (rc == 0)
-		rc = param_strlist(req, "SecurityGroup", 16, &groups, e);
-	if (rc == 0 && groups.n)
-		rc = err_set(e, "InvalidGroup.NotFound",
-			     "The security group '%.64s' does not exist in the "
-			     "default VPC", groups.v[0]);
-	strlist_free(&groups);
-	if (rc < 0)
-		return -1;
-	if (a->user_data) {
-		size_t len;
-		unsigned char *raw = b64_decode(a->user_data,
-						strlen(a->user_data), &len);
-
-		if (!raw)
-			return err_set(e, "InvalidUserData.Malformed",
-				       "User data must be base64 encoded.");
-		free(raw);
-		if (len > USER_DATA_MAX)
-			return err_set(e, "InvalidParameterValue",
-				       "User data is limited to %d bytes.",
-				       USER_DATA_MAX);
-	}
 	return tagspec_parse(req, "instance", &a->tags, e);
 }
 
-/* Check the names a request refers to exist and are usable. */
+/* The image exists and is available. */
 static int
-run_refs_check(struct action_ctx *c, const struct run_args *a,
-	       const struct fleet *f, const struct subnet_row **ret_subnet,
-	       const char **ret_zone, struct image *ret_image,
-	       char **ret_public_key, struct err *e)
+run_image_check(struct store_tx *tx, const char *id, struct image *ret,
+		struct err *e)
 {
-	struct image im;
-	struct keypair k = { 0 };
-	const struct itype *t = itype_find(a->type);
 	int rc;
 
-	if (!t)
-		return err_set(e, "InvalidParameterValue",
-			       "Invalid value '%.64s' for InstanceType.",
-			       a->type);
-	if (strncmp(a->image_id, "ami-", 4) != 0)
+	if (strncmp(id, "ami-", 4) != 0)
 		return err_set(e, "InvalidAMIID.Malformed",
 			       "Invalid id: \"%.64s\" (expecting \"ami-...\")",
-			       a->image_id);
-	rc = store_image_get(c->tx, a->image_id, &im, e);
+			       id);
+	rc = store_image_get(tx, id, ret, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
 		return err_set(e, "InvalidAMIID.NotFound",
-			       "The image id '[%.64s]' does not exist",
-			       a->image_id);
-	if (strcmp(im.state, "available") != 0)
+			       "The image id '[%.64s]' does not exist", id);
+	if (strcmp(ret->state, "available") != 0)
 		return err_set(e, "InvalidAMIID.Unavailable",
 			       "The image id '[%s]' is not available (%s).",
-			       im.id, im.state);
-	*ret_image = im;
-	if (a->key_name) {
-		rc = store_keypair_get(c->tx, a->key_name, NULL, &k, e);
-		if (rc == 0) {
-			*ret_public_key = k.public_key;
-			k.public_key = NULL;
-		}
-		keypair_clear(&k);
-		if (rc < 0)
-			return -1;
-		if (rc == 1)
-			return err_set(e, "InvalidKeyPair.NotFound",
-				       "The key pair '%.255s' does not exist",
-				       a->key_name);
+			       ret->id, ret->state);
+	return 0;
+}
+
+/* The key pair exists; its public key goes into the instance. */
+static int
+run_key_check(struct store_tx *tx, const char *name, char **ret_public_key,
+	      struct err *e)
+{
+	struct keypair k = {0};
+	int rc;
+
+	if (!name)
+		return 0;
+	rc = store_keypair_get(tx, name, NULL, &k, e);
+	if (rc == 0) {
+		*ret_public_key = k.public_key;
+		k.public_key = NULL;
 	}
-	*ret_subnet = NULL;
-	*ret_zone = a->zone;
+	keypair_clear(&k);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return err_set(e, "InvalidKeyPair.NotFound",
+			       "The key pair '%.255s' does not exist", name);
+	return 0;
+}
+
+/* The zone and subnet asked for exist and agree. */
+static int
+run_where_check(const struct config *cfg, const struct run_args *a,
+		const struct fleet *f, struct run_plan *p, struct err *e)
+{
+	p->zone = a->zone;
 	if (a->zone) {
 		bool known = false;
 
-		for (size_t z = 0; z < c->cfg->nzones; z++)
-			known = known ||
-				strcmp(c->cfg->zones[z].name, a->zone) == 0;
+		for (size_t z = 0; z < cfg->nzones; z++)
+			known =
+			    known || strcmp(cfg->zones[z].name, a->zone) == 0;
 		if (!known)
 			return err_set(e, "InvalidParameterValue",
 				       "Invalid availability zone: [%.64s]",
 				       a->zone);
 	}
-	if (a->subnet_id) {
-		for (size_t s = 0; s < f->nsubnets; s++)
-			if (strcmp(f->subnets[s].id, a->subnet_id) == 0)
-				*ret_subnet = &f->subnets[s];
-		if (!*ret_subnet)
-			return err_set(e, "InvalidSubnetID.NotFound",
-				       "The subnet ID '%.64s' does not exist",
-				       a->subnet_id);
-		if (a->zone && strcmp(a->zone, (*ret_subnet)->zone) != 0)
-			return err_set(e, "InvalidParameterCombination",
-				       "The subnet %s is in %s, not in the "
-				       "requested zone %s.", a->subnet_id,
-				       (*ret_subnet)->zone, a->zone);
-		*ret_zone = (*ret_subnet)->zone;
-	}
+	if (!a->subnet_id)
+		return 0;
+	for (size_t s = 0; s < f->nsubnets; s++)
+		if (strcmp(f->subnets[s].id, a->subnet_id) == 0)
+			p->subnet = &f->subnets[s];
+	if (!p->subnet)
+		return err_set(e, "InvalidSubnetID.NotFound",
+			       "The subnet ID '%.64s' does not exist",
+			       a->subnet_id);
+	if (a->zone && strcmp(a->zone, p->subnet->zone) != 0)
+		return err_set(e, "InvalidParameterCombination",
+			       "The subnet %s is in %s, not in the requested "
+			       "zone %s.",
+			       a->subnet_id, p->subnet->zone, a->zone);
+	p->zone = p->subnet->zone;
 	return 0;
+}
+
+/* Check the names a request refers to exist and are usable. */
+static int
+run_refs_check(struct action_ctx *c, const struct run_args *a,
+	       const struct fleet *f, struct run_plan *p, struct err *e)
+{
+	p->type = itype_find(a->type);
+	if (!p->type)
+		return err_set(e, "InvalidParameterValue",
+			       "Invalid value '%.64s' for InstanceType.",
+			       a->type);
+	if (run_image_check(c->tx, a->image_id, &p->image, e) < 0 ||
+	    run_key_check(c->tx, a->key_name, &p->public_key, e) < 0)
+		return -1;
+	return run_where_check(c->cfg, a, f, p, e);
 }
 
 static const struct subnet_row *
@@ -648,138 +579,219 @@ default_subnet(const struct fleet *f, const char *zone)
 	return NULL;
 }
 
-int
-ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
+/*
+ * Hosts for the instances (control/sched.h), and the subnet: without
+ * one, EC2 takes the default subnet of the zone, so the zones it may
+ * choose from are those that have one.
+ */
+static int
+run_place(const struct config *cfg, const struct run_args *a, struct fleet *f,
+	  struct run_plan *p, struct err *e)
 {
-	struct run_args a;
-	struct fleet f;
-	const struct subnet_row *subnet = NULL;
-	const struct itype *t;
-	const char *zone = NULL;
-	struct instance *made = NULL;
-	struct image im;
-	char *public_key = NULL;
-	char reservation[ID_MAX];
-	long long n = 0;
+	const char *zones[CONFIG_MAX_ZONES];
+	struct sched_request r = {
+	    .type = a->type,
+	    .size = type_size(p->type),
+	    .min = (unsigned)a->min,
+	    .max = (unsigned)a->max,
+	    .zone = p->zone,
+	    .zones = zones,
+	};
+
+	for (size_t z = 0; z < cfg->nzones && z < CONFIG_MAX_ZONES; z++)
+		if (default_subnet(f, cfg->zones[z].name))
+			zones[r.nzones++] = cfg->zones[z].name;
+	if (!p->subnet && (p->zone ? !default_subnet(f, p->zone) : !r.nzones))
+		return err_set(e, "MissingInput",
+			       "No subnets found for the default VPC in %s. "
+			       "Please specify a subnet.",
+			       p->zone ? p->zone : cfg->zones[0].name);
+	p->hosts = calloc((size_t)a->max, sizeof(*p->hosts));
+	p->ips = calloc((size_t)a->max, sizeof(*p->ips));
+	if (!p->hosts || !p->ips)
+		return err_set(e, "InternalError", "Out of memory.");
+	if (sched_place(f->sched, f->nhosts, &r, p->hosts, &p->n, &p->zone, e) <
+	    0)
+		return -1;
+	if (!p->subnet)
+		p->subnet = default_subnet(f, p->zone);
+	return 0;
+}
+
+/*
+ * An address for each instance: the one asked for (usable in the subnet
+ * and free), else the lowest free ones; fewer than MaxCount when the
+ * subnet runs short, as with capacity. A terminated instance keeps its
+ * address until its row is reaped an hour later: DHCP servers (and
+ * guests' ARP caches) still remember it, and EC2 does not hand an
+ * address straight back either.
+ */
+static int
+run_addresses(const struct run_args *a, const struct fleet *f,
+	      struct run_plan *p, struct err *e)
+{
+	struct ipv4_cidr net;
+	uint32_t *used;
+	size_t nused = 0;
 	int rc = -1;
 
-	if (fleet_load(c->tx, &f, e) < 0 || run_args_parse(c->req, &a, e) < 0 ||
-	    run_refs_check(c, &a, &f, &subnet, &zone, &im, &public_key, e) < 0)
-		goto out;
-	t = itype_find(a.type);
-	if (!zone)
-		zone = fleet_quiet_zone(&f, c->cfg);
-	if (!subnet)
-		subnet = default_subnet(&f, zone);
-	if (!subnet) {
-		err_set(e, "MissingInput",
-			"No subnets found for the default VPC in %s. Please "
-			"specify a subnet.", zone);
+	if (ipv4_cidr_parse(p->subnet->cidr, &net) < 0)
+		return err_set(e, "InternalError", "Bad subnet CIDR %s.",
+			       p->subnet->cidr);
+	used = calloc(f->nall + 1, sizeof(*used));
+	if (!used)
+		return err_set(e, "InternalError", "Out of memory.");
+	for (size_t i = 0; i < f->nall; i++)
+		if (strcmp(f->all[i].subnet_id, p->subnet->id) == 0 &&
+		    ipv4_parse(f->all[i].private_ip, &used[nused]) == 0)
+			nused++;
+	if (a->ip) {
+		bool taken = false;
+
+		for (size_t i = 0; i < nused; i++)
+			taken = taken || used[i] == a->ip_addr;
+		if (!ipv4_subnet_usable(&net, a->ip_addr))
+			err_set(e, "InvalidParameterValue",
+				"Address %s does not fall within the subnet's "
+				"usable address range (%s).",
+				a->ip, p->subnet->cidr);
+		else if (taken)
+			err_set(e, "InvalidIPAddress.InUse",
+				"Address %s is in use.", a->ip);
+		else
+			rc = 0;
+		p->ips[0] = a->ip_addr;
 		goto out;
 	}
-	made = calloc((size_t)a.max, sizeof(*made));
-	if (!made) {
-		err_set(e, "InternalError", "Out of memory.");
+	p->n = ipv4_subnet_free(&net, used, nused, p->ips, p->n);
+	if (p->n < (size_t)a->min) {
+		err_set(e, "InsufficientFreeAddressesInSubnet",
+			"There are not enough free addresses in subnet '%s' to "
+			"satisfy the requested number of instances.",
+			p->subnet->id);
 		goto out;
 	}
-	id_new("r", reservation);
+	rc = 0;
+out:
+	free(used);
+	return rc;
+}
+
+/* Instance k of the plan, pending; it borrows a's strings and the key. */
+static void
+run_instance_fill(const struct action_ctx *c, const struct run_args *a,
+		  const struct fleet *f, const struct run_plan *p, size_t k,
+		  const char *reservation, int port, struct instance *i)
+{
+	const struct image *im = &p->image;
+
+	id_new("i", i->id);
+	snprintf(i->reservation_id, sizeof(i->reservation_id), "%s",
+		 reservation);
+	i->launch_index = (int)k;
+	snprintf(i->owner, sizeof(i->owner), "%s", c->account);
+	snprintf(i->image_id, sizeof(i->image_id), "%s", a->image_id);
+	snprintf(i->type, sizeof(i->type), "%s", a->type);
+	snprintf(i->key_name, sizeof(i->key_name), "%s",
+		 a->key_name ? a->key_name : "");
+	snprintf(i->zone, sizeof(i->zone), "%s", p->zone);
+	snprintf(i->host_id, sizeof(i->host_id), "%s",
+		 f->hosts[p->hosts[k]].id);
+	snprintf(i->vpc_id, sizeof(i->vpc_id), "%s", p->subnet->vpc_id);
+	snprintf(i->subnet_id, sizeof(i->subnet_id), "%s", p->subnet->id);
+	ipv4_format(p->ips[k], i->private_ip);
+	mac_random(i->mac);
+	i->port_no = port;
+	snprintf(i->state, sizeof(i->state), "pending");
+	i->launch_time = i->state_time = c->now;
+	i->user_data = (char *)(a->user_data ? a->user_data : "");
+	i->no_terminate = a->no_terminate;
+	i->no_stop = a->no_stop;
+	snprintf(i->shutdown_behavior, sizeof(i->shutdown_behavior), "%s",
+		 a->shutdown);
+	snprintf(i->http_tokens, sizeof(i->http_tokens), "%s", a->tokens);
+	i->hop_limit = (int)a->hop;
+	snprintf(i->http_endpoint, sizeof(i->http_endpoint), "%s", a->endpoint);
+	snprintf(i->client_token, sizeof(i->client_token), "%s",
+		 a->client_token ? a->client_token : "");
+	i->console = (char *)"";
+	snprintf(i->kernel, sizeof(i->kernel), "%s", im->kernel);
+	snprintf(i->initrd, sizeof(i->initrd), "%s", im->initrd);
+	snprintf(i->base_disk, sizeof(i->base_disk), "%s", im->root);
+	snprintf(i->cmdline, sizeof(i->cmdline), "%s", im->cmdline);
+	i->root_gib = im->root_size_gib;
+	i->public_key = p->public_key ? p->public_key : (char *)"";
+}
+
+/* The plan's instances as rows, pending, with their tags. */
+static int
+run_write(struct action_ctx *c, const struct run_args *a, const struct fleet *f,
+	  const struct run_plan *p, const char *reservation,
+	  struct instance *made, struct err *e)
+{
 	/* Port numbers name network devices: never reused while a row is. */
-	int next_port = 1;
+	int port = 1;
 
-	for (size_t k = 0; k < f.nall; k++)
-		if (f.all[k].port_no >= next_port)
-			next_port = f.all[k].port_no + 1;
-	for (n = 0; n < a.max; n++) {
-		struct instance *i = &made[n];
-		int h = fleet_place(&f, zone, t);
-
-		if (h < 0)
-			break;
-		id_new("i", i->id);
-		snprintf(i->reservation_id, sizeof(i->reservation_id), "%s",
-			 reservation);
-		i->launch_index = (int)n;
-		snprintf(i->owner, sizeof(i->owner), "%s", c->account);
-		snprintf(i->image_id, sizeof(i->image_id), "%s", a.image_id);
-		snprintf(i->type, sizeof(i->type), "%s", a.type);
-		snprintf(i->key_name, sizeof(i->key_name), "%s",
-			 a.key_name ? a.key_name : "");
-		snprintf(i->zone, sizeof(i->zone), "%s", zone);
-		snprintf(i->host_id, sizeof(i->host_id), "%s", f.hosts[h].id);
-		snprintf(i->vpc_id, sizeof(i->vpc_id), "%s", subnet->vpc_id);
-		snprintf(i->subnet_id, sizeof(i->subnet_id), "%s", subnet->id);
-		if (subnet_address(&f, subnet, a.ip, i->private_ip,
-				   sizeof(i->private_ip), e) < 0)
-			goto out;
-		mac_new(i->mac);
-		i->port_no = next_port++;
-		snprintf(i->state, sizeof(i->state), "pending");
-		i->launch_time = i->state_time = c->now;
-		i->user_data = (char *)(a.user_data ? a.user_data : "");
-		i->no_terminate = a.no_terminate;
-		i->no_stop = a.no_stop;
-		snprintf(i->shutdown_behavior, sizeof(i->shutdown_behavior),
-			 "%s", a.shutdown);
-		snprintf(i->http_tokens, sizeof(i->http_tokens), "%s",
-			 a.tokens);
-		i->hop_limit = (int)a.hop;
-		snprintf(i->http_endpoint, sizeof(i->http_endpoint), "%s",
-			 a.endpoint);
-		snprintf(i->client_token, sizeof(i->client_token), "%s",
-			 param_value(c->req, "ClientToken")
-				 ? param_value(c->req, "ClientToken")
-				 : "");
-		i->console = (char *)"";
-		snprintf(i->kernel, sizeof(i->kernel), "%s", im.kernel);
-		snprintf(i->initrd, sizeof(i->initrd), "%s", im.initrd);
-		snprintf(i->base_disk, sizeof(i->base_disk), "%s", im.root);
-		snprintf(i->cmdline, sizeof(i->cmdline), "%s", im.cmdline);
-		i->root_gib = im.root_size_gib;
-		i->public_key = public_key ? public_key : (char *)"";
-		if (store_instance_insert(c->tx, i, e) < 0 ||
-		    tags_put(c->tx, i->id, &a.tags, e) < 0)
-			goto out;
-		/* Record the address so the next instance gets another. */
-		struct instance *grown = realloc(f.all,
-						 (f.nall + 1) * sizeof(*grown));
-
-		if (!grown) {
-			err_set(e, "InternalError", "Out of memory.");
-			goto out;
-		}
-		f.all = grown;
-		memset(&f.all[f.nall], 0, sizeof(*f.all));
-		snprintf(f.all[f.nall].subnet_id, sizeof(f.all->subnet_id),
-			 "%s", i->subnet_id);
-		snprintf(f.all[f.nall].private_ip, sizeof(f.all->private_ip),
-			 "%s", i->private_ip);
-		snprintf(f.all[f.nall].state, sizeof(f.all->state), "pending");
-		f.nall++;
+	for (size_t k = 0; k < f->nall; k++)
+		if (f->all[k].port_no >= port)
+			port = f->all[k].port_no + 1;
+	for (size_t k = 0; k < p->n; k++) {
+		run_instance_fill(c, a, f, p, k, reservation, port++, &made[k]);
+		if (store_instance_insert(c->tx, &made[k], e) < 0 ||
+		    tags_put(c->tx, made[k].id, &a->tags, e) < 0)
+			return -1;
 	}
-	if (n < a.min) {
-		err_set(e, "InsufficientInstanceCapacity",
-			"We currently do not have sufficient %s capacity in the "
-			"Availability Zone you requested (%s). Our system will "
-			"be working on provisioning additional capacity.",
-			a.type, zone);
-		goto out;
-	}
+	return 0;
+}
+
+static void
+run_reply(struct out *o, const struct action_ctx *c, const char *reservation,
+	  const struct instance *made, size_t n, const struct tags *tags)
+{
 	out_str(o, "reservationId", reservation);
 	out_str(o, "ownerId", c->account);
 	out_list(o, "groupSet");
 	out_list_end(o);
 	out_list(o, "instancesSet");
-	for (long long k = 0; k < n; k++) {
+	for (size_t k = 0; k < n; k++) {
 		out_item(o);
-		instance_write(o, c, &made[k], &a.tags);
+		instance_write(o, c, &made[k], tags);
 		out_item_end(o);
 	}
 	out_list_end(o);
+}
+
+int
+ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
+{
+	struct run_args a;
+	struct run_plan p = {0};
+	struct fleet f = {0};
+	struct instance *made = NULL;
+	char reservation[ID_MAX];
+	int rc = -1;
+
+	if (run_args_parse(c->req, &a, e) < 0 || fleet_load(c->tx, &f, e) < 0 ||
+	    run_refs_check(c, &a, &f, &p, e) < 0 ||
+	    run_place(c->cfg, &a, &f, &p, e) < 0 ||
+	    run_addresses(&a, &f, &p, e) < 0)
+		goto out;
+	made = calloc(p.n, sizeof(*made));
+	if (!made) {
+		err_set(e, "InternalError", "Out of memory.");
+		goto out;
+	}
+	id_new("r", reservation);
+	if (run_write(c, &a, &f, &p, reservation, made, e) < 0)
+		goto out;
+	run_reply(o, c, reservation, made, p.n, &a.tags);
 	rc = 0;
 out:
 	/* made[] borrows user_data, console and public_key. */
 	free(made);
-	free(public_key);
+	free(p.public_key);
+	free(p.hosts);
+	free(p.ips);
 	free(a.tags.v);
 	fleet_free(&f);
 	return rc;
