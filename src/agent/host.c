@@ -52,6 +52,7 @@
 #include "agent/perm.h"
 #include "agent/spawn.h"
 #include "agent/vm.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define RETRY_MS		1000 /* a failed removal */
@@ -105,15 +106,6 @@ struct host {
 	void (*notify)(void *ctx);
 	void *notify_ctx;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long long
 min_ll(long long a, long long b)
@@ -296,7 +288,7 @@ inst_remove(struct host *h, struct inst *in, bool keep_root)
 		log_msg(LOG_INFO, "instance removed",
 			"instance=%s keep_root=%d", in->id, (int)keep_root);
 	else
-		in->due_ms = now_ms() + RETRY_MS;
+		in->due_ms = clock_now_ms() + RETRY_MS;
 	snprintf(reason, sizeof(reason), "cannot remove files: %s",
 		 strerror(-rc));
 	lock(h);
@@ -404,7 +396,7 @@ inst_ended(struct host *h, struct inst *in)
 static void
 inst_step(struct host *h, struct inst *in)
 {
-	long long now = now_ms();
+	long long now = clock_now_ms();
 	struct vm_goal g;
 
 	in->due_ms = FOREVER;
@@ -539,7 +531,7 @@ worker_main(void *arg)
 			}
 		}
 		if (jobs_cap >= h->n)
-			n = take_jobs(h, jobs, now_ms());
+			n = take_jobs(h, jobs, clock_now_ms());
 		if (n) {
 			unlock(h);
 			for (size_t i = 0; i < n; i++)
@@ -552,7 +544,7 @@ worker_main(void *arg)
 			continue;
 		}
 		pthread_cond_broadcast(&h->round_done);
-		timeout = poll_build(h, &ps, now_ms());
+		timeout = poll_build(h, &ps, clock_now_ms());
 		unlock(h);
 		if (poll(ps.fds, ps.n, timeout) < 0 && errno != EINTR)
 			poll(NULL, 0, 100); /* ENOMEM: breathe, retry */
@@ -735,7 +727,7 @@ any_qemu(const struct host *h)
 static void
 stop_all(struct host *h)
 {
-	long long deadline = now_ms() + h->cfg.stop_timeout_ms +
+	long long deadline = clock_now_ms() + h->cfg.stop_timeout_ms +
 			     VM_QUIT_GRACE_MS + CLOSE_SLACK_MS;
 	struct timespec ts;
 
@@ -752,7 +744,7 @@ stop_all(struct host *h)
 		in->kick = true;
 	}
 	wake_worker(h);
-	while (any_qemu(h) && now_ms() < deadline) {
+	while (any_qemu(h) && clock_now_ms() < deadline) {
 		ts.tv_sec = deadline / 1000;
 		ts.tv_nsec = (deadline % 1000) * 1000000;
 		pthread_cond_timedwait(&h->round_done, &h->mu, &ts);

@@ -11,6 +11,7 @@
  * code (ip, nft, dnsmasq).
  */
 #include "agent/spawn.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,15 +33,6 @@
 #endif
 
 #define CMDLINE_MAX (64u << 10)
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 spawn_pidfd_open(pid_t pid)
@@ -167,7 +159,7 @@ spawn_argv(const struct strlist *l)
 int
 spawn_wait(pid_t pid, int timeout_ms, int *ret_status)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = clock_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int pidfd = -1, status = 0, rc;
 
 	for (;;) {
@@ -185,7 +177,7 @@ spawn_wait(pid_t pid, int timeout_ms, int *ret_status)
 			rc = -errno;
 			break;
 		}
-		left = deadline - now_ms();
+		left = deadline - clock_now_ms();
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;
@@ -219,13 +211,13 @@ spawn_kill(pid_t pid, int *ret_status)
 static int
 wait_exec(pid_t pid, int fd)
 {
-	long long deadline = now_ms() + SPAWN_EXEC_MS;
+	long long deadline = clock_now_ms() + SPAWN_EXEC_MS;
 	int child_err = 0;
 	ssize_t n;
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 
 		if (left <= 0) {
 			spawn_kill(pid, NULL);
@@ -361,7 +353,7 @@ collect(pid_t pid, struct stream *s, long long deadline, struct spawn_result *r)
 	for (;;) {
 		struct pollfd p[3];
 		nfds_t n = 0;
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid) {
@@ -400,7 +392,7 @@ collect(pid_t pid, struct stream *s, long long deadline, struct spawn_result *r)
 int
 spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 {
-	long long start = now_ms();
+	long long start = clock_now_ms();
 	struct spawn_opts c = *o;
 	struct stream s[2] = {{-1, o->out}, {-1, o->err}};
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rc = 0;
@@ -439,7 +431,7 @@ spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 	for (int i = 0; i < 2; i++)
 		if (s[i].fd >= 0)
 			close(s[i].fd);
-	r->elapsed_ms = (int)(now_ms() - start);
+	r->elapsed_ms = (int)(clock_now_ms() - start);
 	return rc;
 }
 

@@ -25,6 +25,7 @@
 
 #include "agent/compute/qemu_argv.h"
 #include "agent/spawn.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strlist.h"
 
@@ -109,15 +110,6 @@ accel_host_tsc_khz(void)
 	return khz;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Scan what the console gained since the last call for the marker. tail
  * keeps the last bytes of the previous chunk so a marker split across two
@@ -189,12 +181,12 @@ watch_guest(pid_t pid, struct console_scan *con, long long start,
 	int status;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		int rc;
 
 		if (!r->marker_seen && console_has_marker(con)) {
 			r->marker_seen = 1;
-			r->marker_ms = (int)(now_ms() - start);
+			r->marker_ms = (int)(clock_now_ms() - start);
 		}
 		if (left <= 0) {
 			spawn_kill(pid, NULL);
@@ -217,9 +209,9 @@ watch_guest(pid_t pid, struct console_scan *con, long long start,
 	/* The last console bytes may have landed just before the exit. */
 	if (!r->marker_seen && console_has_marker(con)) {
 		r->marker_seen = 1;
-		r->marker_ms = (int)(now_ms() - start);
+		r->marker_ms = (int)(clock_now_ms() - start);
 	}
-	r->elapsed_ms = (int)(now_ms() - start);
+	r->elapsed_ms = (int)(clock_now_ms() - start);
 }
 
 /*
@@ -298,7 +290,7 @@ accel_test_boot(const char *qemu_binary, const char *kernel, const char *initrd,
 		rc = -EINVAL;
 		goto out;
 	}
-	start = now_ms();
+	start = clock_now_ms();
 	rc = start_qemu(&argv, err_path, &pid);
 	if (rc)
 		goto out;
@@ -355,7 +347,7 @@ accel_probe(const char *qemu_binary, const char *kernel, const char *initrd,
 {
 	struct accel_probe_result r = {.accel = ACCEL_TCG};
 	struct accel_boot_result b;
-	long long start = now_ms();
+	long long start = clock_now_ms();
 	int rc;
 
 	if (access(qemu_binary, X_OK) < 0 || access(kernel, R_OK) < 0 ||
@@ -381,7 +373,7 @@ accel_probe(const char *qemu_binary, const char *kernel, const char *initrd,
 		explain(&b, timeout_ms, &r);
 	}
 decided:
-	r.elapsed_ms = (int)(now_ms() - start);
+	r.elapsed_ms = (int)(clock_now_ms() - start);
 	log_msg(LOG_INFO, "acceleration probed",
 		"accel=%s elapsed_ms=%d "
 		"reason=\"%s\"",

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define READ_CHUNK	 65536
@@ -43,19 +44,10 @@ struct qmp {
 	unsigned long dropped;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 ms_left(long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_now_ms();
 
 	if (left < 0)
 		return 0;
@@ -325,7 +317,7 @@ int
 qmp_execute(struct qmp *q, const char *cmd, json_t *args, int timeout_ms,
 	    json_t **ret_return, struct qmp_error *ret_error)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	json_t *msg = NULL;
 	json_t *err;
 	char *text = NULL;
@@ -374,7 +366,7 @@ out:
 int
 qmp_open_fd(int fd, int timeout_ms, struct qmp **ret_q)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	struct qmp *q = calloc(1, sizeof(*q));
 	int flags, rc;
 
@@ -408,7 +400,7 @@ fail:
 int
 qmp_connect(const char *path, int timeout_ms, struct qmp **ret_q)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = -1;
 	int rc;
@@ -524,7 +516,7 @@ qmp_wait_event(struct qmp *q, const char *name, const char *key,
 
 	/* Queued events are delivered even after the connection died. */
 	if (find_event(q, &m) < 0) {
-		rc = wait_for(q, now_ms() + timeout_ms, event_queued, &m);
+		rc = wait_for(q, clock_now_ms() + timeout_ms, event_queued, &m);
 		if (rc)
 			return rc;
 	}

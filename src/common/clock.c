@@ -1,0 +1,16 @@
+/*
+ * clock.c - the monotonic clock in milliseconds: one definition for the
+ * agent's deadlines (spawn, QMP, the acceleration probe, the host loop).
+ */
+#include "common/clock.h"
+
+#include <time.h>
+
+long long
+clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
