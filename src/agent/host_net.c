@@ -38,48 +38,9 @@ struct host_net {
 };
 
 _Static_assert(HOST_IMDS_KEY_LEN == IMDS_TOKEN_KEY_LEN, "IMDS key length");
-_Static_assert(HOST_USER_DATA_MAX == IMDS_USER_DATA_MAX, "user data size");
-_Static_assert(HOST_KEY_TEXT_MAX == IMDS_KEY_TEXT_MAX, "key text size");
-
-#define COPY(field) snprintf(out->field, sizeof(out->field), "%s", md->field)
-
-/* The metadata service's form of what the control plane published. */
-static void
-to_imds(const struct host_metadata *md, struct imds_metadata *out)
-{
-	memset(out, 0, sizeof(*out));
-	COPY(instance_id);
-	COPY(image_id);
-	COPY(instance_type);
-	COPY(architecture);
-	COPY(account_id);
-	COPY(reservation_id);
-	COPY(region);
-	COPY(zone);
-	COPY(zone_id);
-	COPY(hostname);
-	COPY(local_hostname);
-	COPY(local_ipv4);
-	COPY(mac);
-	COPY(interface_id);
-	COPY(subnet_id);
-	COPY(subnet_cidr);
-	COPY(vpc_id);
-	COPY(vpc_cidr);
-	COPY(key_name);
-	COPY(openssh_key);
-	out->has_user_data = md->has_user_data;
-	out->user_data_len =
-	    md->user_data_len <= sizeof(out->user_data) ? md->user_data_len : 0;
-	memcpy(out->user_data, md->user_data, out->user_data_len);
-	out->pending_time = md->pending_time;
-	out->http_tokens = md->http_tokens_required ? IMDS_TOKENS_REQUIRED
-						    : IMDS_TOKENS_OPTIONAL;
-	out->hop_limit = md->hop_limit;
-}
 
 static int
-lookup(void *ctx, unsigned vpc, const char *peer, struct imds_metadata *out)
+lookup(void *ctx, unsigned vpc, const char *peer, struct host_metadata *out)
 {
 	struct host_net *n = ctx;
 	int rc = -1;
@@ -88,7 +49,7 @@ lookup(void *ctx, unsigned vpc, const char *peer, struct imds_metadata *out)
 	for (size_t i = 0; i < n->nmd; i++)
 		if (n->md[i].vpc == vpc &&
 		    strcmp(n->md[i].local_ipv4, peer) == 0) {
-			to_imds(&n->md[i], out);
+			*out = n->md[i];
 			rc = 0;
 			break;
 		}

@@ -68,7 +68,7 @@ now_us(void)
 
 struct inst {
 	unsigned vpc;
-	struct imds_metadata md;
+	struct host_metadata md;
 	int reported;
 };
 
@@ -77,7 +77,7 @@ static size_t ninsts;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-lookup(void *ctx, unsigned vpc, const char *ip, struct imds_metadata *out)
+lookup(void *ctx, unsigned vpc, const char *ip, struct host_metadata *out)
 {
 	for (size_t i = 0; i < ninsts; i++)
 		if (insts[i].vpc == vpc &&
@@ -114,7 +114,7 @@ copy(json_t *o, const char *key, char *out, size_t size)
 static void
 load_instance(json_t *o, struct inst *in)
 {
-	struct imds_metadata *md = &in->md;
+	struct host_metadata *md = &in->md;
 	const char *ud = json_string_value(json_object_get(o, "user_data"));
 	const char *tokens =
 	    json_string_value(json_object_get(o, "http_tokens"));
@@ -134,14 +134,12 @@ load_instance(json_t *o, struct inst *in)
 	imds_private_dns_name(md->region, md->local_ipv4, md->hostname,
 			      sizeof(md->hostname));
 	memcpy(md->local_hostname, md->hostname, sizeof(md->hostname));
-	if (ud && strlen(ud) <= IMDS_USER_DATA_MAX) {
+	if (ud && strlen(ud) <= HOST_USER_DATA_MAX) {
 		md->has_user_data = true;
 		md->user_data_len = strlen(ud);
 		memcpy(md->user_data, ud, md->user_data_len);
 	}
-	md->http_tokens = tokens && strcmp(tokens, "required") == 0
-			      ? IMDS_TOKENS_REQUIRED
-			      : IMDS_TOKENS_OPTIONAL;
+	md->http_tokens_required = tokens && strcmp(tokens, "required") == 0;
 	md->hop_limit = 1;
 	md->pending_time = time(NULL);
 }

@@ -17,10 +17,10 @@
 #define NOW 1764500000 /* 2025-11-30T10:53:20Z */
 
 static unsigned char key[IMDS_TOKEN_KEY_LEN];
-static struct imds_metadata md1, md2;
+static struct host_metadata md1, md2;
 
 static void
-fill(struct imds_metadata *md, const char *id, const char *ip, const char *mac)
+fill(struct host_metadata *md, const char *id, const char *ip, const char *mac)
 {
 	memset(md, 0, sizeof(*md));
 	snprintf(md->instance_id, sizeof(md->instance_id), "%s", id);
@@ -52,7 +52,7 @@ fill(struct imds_metadata *md, const char *id, const char *ip, const char *mac)
 
 /* One request; returns the status, body copied into body (may be NULL). */
 static int
-ask(const struct imds_metadata *md, const char *method, const char *path,
+ask(const struct host_metadata *md, const char *method, const char *path,
     const char *token, const char *ttl, bool fwd, time_t now, char *body,
     size_t size, struct imds_response *ret)
 {
@@ -79,7 +79,7 @@ ask(const struct imds_metadata *md, const char *method, const char *path,
 }
 
 static int
-get(const struct imds_metadata *md, const char *path, const char *token,
+get(const struct host_metadata *md, const char *path, const char *token,
     char *body, size_t size)
 {
 	return ask(md, "GET", path, token, NULL, false, NOW, body, size, NULL);
@@ -163,7 +163,7 @@ test_token_put(void)
 }
 
 static void
-mint(const struct imds_metadata *md, const char *ttl, time_t now, char *tok)
+mint(const struct host_metadata *md, const char *ttl, time_t now, char *tok)
 {
 	ask(md, "PUT", "/latest/api/token", NULL, ttl, false, now, tok,
 	    IMDS_TOKEN_LEN + 1, NULL);
@@ -216,7 +216,7 @@ test_required(void)
 {
 	char tok[IMDS_TOKEN_LEN + 1], body[4096];
 
-	md2.http_tokens = IMDS_TOKENS_REQUIRED;
+	md2.http_tokens_required = true;
 	CHECK(get(&md2, "/latest/meta-data/instance-id", NULL, body,
 		  sizeof(body)) == 401,
 	      "v1 refused when tokens are required");
@@ -229,7 +229,7 @@ test_required(void)
 		  sizeof(body)) == 200,
 	      "v2 while required");
 	CHECK_STR(body, "i-0bbbbbbbbbbbbbbb2");
-	md2.http_tokens = IMDS_TOKENS_OPTIONAL;
+	md2.http_tokens_required = false;
 }
 
 static void

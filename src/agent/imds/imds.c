@@ -118,7 +118,7 @@ format_time(time_t t, char out[32])
 
 /* The instance identity document, in AWS's key order and layout. */
 static void
-identity_document(const struct imds_metadata *md, struct buf *b)
+identity_document(const struct host_metadata *md, struct buf *b)
 {
 	char pending[32];
 	const struct {
@@ -155,7 +155,7 @@ identity_document(const struct imds_metadata *md, struct buf *b)
 
 /* network/interfaces/macs/<mac>/...: the instance's one interface. */
 static void
-network_leaves(struct tree *t, const struct imds_metadata *md)
+network_leaves(struct tree *t, const struct host_metadata *md)
 {
 	const struct {
 		const char *name;
@@ -224,7 +224,7 @@ tree_sort(struct tree *t)
 }
 
 static int
-tree_build(struct tree *t, const struct imds_metadata *md)
+tree_build(struct tree *t, const struct host_metadata *md)
 {
 	struct buf doc;
 	int rc;
@@ -336,7 +336,7 @@ split_version(const char *path, char *rest, size_t size)
 }
 
 static void
-put_token(const unsigned char *key, const struct imds_metadata *md,
+put_token(const unsigned char *key, const struct host_metadata *md,
 	  const struct imds_request *rq, struct imds_response *rs)
 {
 	char token[IMDS_TOKEN_LEN + 1];
@@ -360,13 +360,13 @@ put_token(const unsigned char *key, const struct imds_metadata *md,
 
 /* v1/v2 rules: 0 when the GET may go on, else the reply is an error. */
 static int
-check_token(const unsigned char *key, const struct imds_metadata *md,
+check_token(const unsigned char *key, const struct host_metadata *md,
 	    const struct imds_request *rq, struct imds_response *rs)
 {
 	long left;
 
 	if (!rq->token) {
-		if (md->http_tokens != IMDS_TOKENS_REQUIRED)
+		if (!md->http_tokens_required)
 			return 0;
 		reply_error(rs, 401, "Unauthorized");
 		return -1;
@@ -382,7 +382,7 @@ check_token(const unsigned char *key, const struct imds_metadata *md,
 }
 
 static void
-get_path(const struct imds_metadata *md, const char *rest,
+get_path(const struct host_metadata *md, const char *rest,
 	 struct imds_response *rs)
 {
 	struct tree t;
@@ -432,7 +432,7 @@ list_versions(struct imds_response *rs)
 
 void
 imds_handle(const unsigned char key[IMDS_TOKEN_KEY_LEN],
-	    const struct imds_metadata *md, const struct imds_request *rq,
+	    const struct host_metadata *md, const struct imds_request *rq,
 	    struct imds_response *rs)
 {
 	bool get =

@@ -19,7 +19,8 @@
  *               public-keys/0/openssh-key reservation-id services/...
  *   dynamic/instance-identity/document
  *   user-data   (404 when the instance has none)
- * A key whose value is empty in struct imds_metadata is not listed.
+ * A key whose value is empty in struct host_metadata (agent/host.h) is not
+ * listed.
  */
 #ifndef EC2D_AGENT_IMDS_IMDS_H
 #define EC2D_AGENT_IMDS_IMDS_H
@@ -28,49 +29,14 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "agent/host.h"
 #include "agent/imds/imds_token.h"
 #include "common/buf.h"
 
 #define IMDS_ADDR	   "169.254.169.254"
-#define IMDS_USER_DATA_MAX 16384 /* EC2's limit, decoded */
-#define IMDS_KEY_TEXT_MAX  8192	 /* an OpenSSH public key line */
 #define IMDS_BODY_MAX	   (64u << 10)
 #define IMDS_HOP_LIMIT_MAX 64
 
-enum imds_tokens {
-	IMDS_TOKENS_OPTIONAL, /* v1 and v2 */
-	IMDS_TOKENS_REQUIRED, /* v2 only: a GET without a token gets 401 */
-};
-
-/* What one instance may read about itself ("" = absent). */
-struct imds_metadata {
-	char instance_id[32];
-	char image_id[32];
-	char instance_type[32];
-	char architecture[16]; /* "x86_64" */
-	char account_id[16];
-	char reservation_id[32];
-	char region[32];
-	char zone[32];	    /* "us-east-1a" */
-	char zone_id[32];   /* "use1-az1" */
-	char hostname[128]; /* "ip-172-31-0-4.ec2.internal" */
-	char local_hostname[128];
-	char local_ipv4[16];
-	char mac[18];
-	char interface_id[32]; /* "eni-..." */
-	char subnet_id[32];
-	char subnet_cidr[20];
-	char vpc_id[32];
-	char vpc_cidr[20];
-	char key_name[256];
-	char openssh_key[IMDS_KEY_TEXT_MAX];
-	bool has_user_data;
-	size_t user_data_len;
-	unsigned char user_data[IMDS_USER_DATA_MAX];
-	time_t pending_time; /* when this run of it launched */
-	enum imds_tokens http_tokens;
-	unsigned hop_limit; /* 1..64: IP TTL of token replies */
-};
 
 struct imds_request {
 	const char *method;    /* "GET", "HEAD", "PUT", ... */
@@ -95,7 +61,7 @@ struct imds_response {
  * rs is filled; release it with imds_response_free().
  */
 void imds_handle(const unsigned char key[IMDS_TOKEN_KEY_LEN],
-		 const struct imds_metadata *md, const struct imds_request *rq,
+		 const struct host_metadata *md, const struct imds_request *rq,
 		 struct imds_response *rs);
 void imds_response_free(struct imds_response *rs);
 

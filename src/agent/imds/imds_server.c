@@ -114,7 +114,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct listener *l = cls;
 	struct imds_server *s = l->s;
-	struct imds_metadata *md = NULL;
+	struct host_metadata *md = NULL;
 	struct imds_request rq;
 	struct imds_response rs;
 	struct req *r = *req_cls;

@@ -24,7 +24,7 @@
 
 /* Fill *out for the instance at peer_ip in VPC vpc: 0, or -ENOENT. */
 typedef int (*imds_lookup_fn)(void *ctx, unsigned vpc, const char *peer_ip,
-			      struct imds_metadata *out);
+			      struct host_metadata *out);
 /* The instance has read its metadata (the status check may turn ok).
  * Called on every successful read: keep it cheap. */
 typedef void (*imds_read_fn)(void *ctx, unsigned vpc, const char *instance_id);
