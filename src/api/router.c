@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "services/ec2/ec2.h"
+#include "store/idem.h"
 
 #define REPLY_MAX (16u << 20)
 #define CLIENT_TOKEN_MAX 64

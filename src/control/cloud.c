@@ -10,6 +10,9 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "store/hosts.h"
+#include "store/instances.h"
+#include "store/vpcs.h"
 
 static size_t
 per_zone(const struct config *cfg)

@@ -16,6 +16,7 @@
 #include "cloud.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "store/meta.h"
 
 #define READS_MAX 4096
 

@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "fabric.h"
 #include "services/ec2/itypes.h"
+#include "store/instances.h"
+#include "store/vpcs.h"
 
 /* What a host should do with an instance in this EC2 state. */
 static enum host_want

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/router.h"
+#include "store/meta.h"
 #include "unit.h"
 
 static struct store *store;

@@ -9,8 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/idem.h"
+#include "store/keypairs.h"
+#include "store/meta.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/tags.h"
 #include "unit.h"
 
 static void

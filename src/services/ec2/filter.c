@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/tags.h"
 
 /*
  * EC2's filter wildcards: '*' is any run (also empty), '?' is zero or one

@@ -17,6 +17,10 @@
 
 #include "common/b64.h"
 #include "common/ids.h"
+#include "store/hosts.h"
+#include "store/images.h"
+#include "store/keypairs.h"
+#include "store/vpcs.h"
 #include "filter.h"
 #include "instances.h"
 #include "itypes.h"

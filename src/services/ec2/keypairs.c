@@ -15,6 +15,7 @@
 
 #include "common/b64.h"
 #include "common/ids.h"
+#include "store/keypairs.h"
 #include "filter.h"
 #include "keymat.h"
 #include "tags.h"
