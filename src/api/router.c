@@ -440,6 +440,7 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 	const struct action *act;
 	const char *name = NULL, *version = NULL, *token = NULL;
 	bool dry_run = false;
+	int rc;
 
 	if (param_str(root, "Action", true, 63, &name, e) < 0)
 		return -1;
@@ -474,8 +475,13 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 		.request_id = rep->request_id,
 		.now = time(NULL),
 	};
-	return run_action(a, act, &c, token && *token ? token : NULL, dry_run,
-			  rep, e);
+	if (act->prepare && act->prepare(&c, e) < 0)
+		return -1;
+	rc = run_action(a, act, &c, token && *token ? token : NULL, dry_run,
+			rep, e);
+	if (act->release)
+		act->release(&c);
+	return rc;
 }
 
 void

@@ -62,38 +62,77 @@ keypair_save(struct action_ctx *c, const char *name, const struct keymat *km,
 	return tags_put(c->tx, k->id, tags, e);
 }
 
+/*
+ * CreateKeyPair's key is made before its transaction begins: an RSA key
+ * takes a good fraction of a second, and a write transaction holds the
+ * store's only write lock.
+ */
+struct keygen {
+	const char *name;	/* borrowed from the request */
+	struct keymat km;
+};
+
 int
-ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e)
+ec2_create_key_pair_prepare(struct action_ctx *c, struct err *e)
 {
 	static const char *const types[] = { "rsa", "ed25519", NULL };
 	static const char *const formats[] = { "pem", "ppk", NULL };
-	const char *name = NULL, *type = "rsa", *format = "pem";
-	struct keymat km = { 0 };
+	const char *type = "rsa", *format = "pem";
 	enum keymat_type kt;
 	enum keymat_format kf;
+	struct keygen *kg = calloc(1, sizeof(*kg));
+
+	if (!kg)
+		return err_set(e, "InternalError", "Out of memory.");
+	if (param_str(c->req, "KeyName", true, 255, &kg->name, e) < 0 ||
+	    key_name_check(kg->name, e) < 0 ||
+	    param_enum(c->req, "KeyType", false, types, &type, e) < 0 ||
+	    param_enum(c->req, "KeyFormat", false, formats, &format, e) < 0)
+		goto fail;
+	keymat_type_parse(type, &kt);
+	keymat_format_parse(format, &kf);
+	if (keymat_generate(kt, kf, kg->name, &kg->km, e) < 0)
+		goto fail;
+	c->prepared = kg;
+	return 0;
+fail:
+	keymat_clear(&kg->km);
+	free(kg);
+	return -1;
+}
+
+void
+ec2_create_key_pair_release(struct action_ctx *c)
+{
+	struct keygen *kg = c->prepared;
+
+	if (kg) {
+		keymat_clear(&kg->km);
+		free(kg);
+	}
+	c->prepared = NULL;
+}
+
+int
+ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e)
+{
+	const struct keygen *kg = c->prepared;
 	struct tags tags = { 0 };
 	struct keypair k;
 	int rc = -1;
 
-	if (param_str(c->req, "KeyName", true, 255, &name, e) < 0 ||
-	    key_name_check(name, e) < 0 ||
-	    param_enum(c->req, "KeyType", false, types, &type, e) < 0 ||
-	    param_enum(c->req, "KeyFormat", false, formats, &format, e) < 0 ||
-	    tagspec_parse(c->req, "key-pair", &tags, e) < 0)
-		goto out;
-	keymat_type_parse(type, &kt);
-	keymat_format_parse(format, &kf);
-	if (keymat_generate(kt, kf, name, &km, e) < 0 ||
-	    keypair_save(c, name, &km, &tags, &k, e) < 0)
+	if (!kg)
+		return err_set(e, "InternalError", "No key was generated.");
+	if (tagspec_parse(c->req, "key-pair", &tags, e) < 0 ||
+	    keypair_save(c, kg->name, &kg->km, &tags, &k, e) < 0)
 		goto out;
 	out_str(o, "keyPairId", k.id);
 	tags_write(o, &tags);
-	out_str(o, "keyName", name);
-	out_str(o, "keyFingerprint", km.fingerprint);
-	out_str(o, "keyMaterial", km.private_key);
+	out_str(o, "keyName", kg->name);
+	out_str(o, "keyFingerprint", kg->km.fingerprint);
+	out_str(o, "keyMaterial", kg->km.private_key);
 	rc = 0;
 out:
-	keymat_clear(&km);
 	free(tags.v);
 	return rc;
 }
