@@ -229,26 +229,28 @@ static const struct filter_spec keypair_filters = {
 
 /* Every name and id asked for must exist, or the whole call fails. */
 static int
-keypairs_asked_exist(const struct keypair *v, size_t n,
-		     const struct strlist *names, const struct strlist *ids,
-		     struct err *e)
+keypairs_asked_exist(struct store_tx *tx, const struct strlist *names,
+		     const struct strlist *ids, struct err *e)
 {
-	for (size_t i = 0; i < names->n; i++) {
-		size_t k = 0;
+	struct keypair k = { 0 };
+	int rc;
 
-		while (k < n && strcmp(v[k].name, names->v[i]) != 0)
-			k++;
-		if (k == n)
+	for (size_t i = 0; i < names->n; i++) {
+		rc = store_keypair_get(tx, names->v[i], NULL, &k, e);
+		keypair_clear(&k);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
 			return err_set(e, "InvalidKeyPair.NotFound",
 				       "The key pair '%.255s' does not exist",
 				       names->v[i]);
 	}
 	for (size_t i = 0; i < ids->n; i++) {
-		size_t k = 0;
-
-		while (k < n && strcmp(v[k].id, ids->v[i]) != 0)
-			k++;
-		if (k == n)
+		rc = store_keypair_get(tx, NULL, ids->v[i], &k, e);
+		keypair_clear(&k);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
 			return err_set(e, "InvalidKeyPair.NotFound",
 				       "The key pair ID '%.100s' does not "
 				       "exist", ids->v[i]);
@@ -256,13 +258,16 @@ keypairs_asked_exist(const struct keypair *v, size_t n,
 	return 0;
 }
 
+#define KEYPAIR_TAG_FILTERS 8
+
 int
 ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist names, ids;
 	struct filter_set fs = { 0 };
 	struct keypair *v = NULL;
-	struct tag_index tags = { 0 };
+	struct store_tag_match tags[KEYPAIR_TAG_FILTERS];
+	struct keypair_query q = { 0 };
 	bool with_public = false;
 	size_t n = 0;
 	int rc = -1;
@@ -273,18 +278,29 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 	    param_strlist(c->req, "KeyPairId", 1000, &ids, e) < 0 ||
 	    param_bool(c->req, "IncludePublicKey", &with_public, e) < 0 ||
 	    filters_parse(c->req, &keypair_filters, &fs, e) < 0 ||
-	    store_keypair_list(c->tx, &v, &n, e) < 0 ||
-	    keypairs_asked_exist(v, n, &names, &ids, e) < 0 ||
-	    tag_index_load(c->tx, "key-pair", &tags, e) < 0)
+	    keypairs_asked_exist(c->tx, &names, &ids, e) < 0)
+		goto out;
+	/* The names and ids asked for, and the filters SQL matches exactly,
+	 * narrow the query; every filter still applies below. */
+	q.names.v = (const char *const *)names.v;
+	q.names.n = names.n;
+	q.ids.v = (const char *const *)ids.v;
+	q.ids.n = ids.n;
+	if (!names.n)
+		filter_literal(&fs, "key-name", &q.names);
+	if (!ids.n)
+		filter_literal(&fs, "key-pair-id", &q.ids);
+	filter_literal(&fs, "fingerprint", &q.fingerprints);
+	filter_literal(&fs, "key-type", &q.types);
+	q.tags = tags;
+	q.ntags = filter_tag_literals(&fs, tags, KEYPAIR_TAG_FILTERS);
+	if (store_keypair_query(c->tx, &q, &v, &n, e) < 0)
 		goto out;
 	out_list(o, "keySet");
 	for (size_t i = 0; i < n; i++) {
 		struct keypair_view kv = { .k = &v[i] };
 
-		if ((names.n && !strlist_contains(&names, v[i].name)) ||
-		    (ids.n && !strlist_contains(&ids, v[i].id)))
-			continue;
-		if (tag_index_get(&tags, v[i].id, &kv.tags, e) < 0) {
+		if (store_tags_get(c->tx, v[i].id, &kv.tags, e) < 0) {
 			out_list_end(o);
 			goto out;
 		}
@@ -300,12 +316,11 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 			out_str(o, "keyFingerprint", v[i].fingerprint);
 			out_item_end(o);
 		}
-		free(kv.tags.v);
+		tags_free(&kv.tags);
 	}
 	out_list_end(o);
 	rc = 0;
 out:
-	tag_index_free(&tags);
 	keypairs_free(v, n);
 	filters_free(&fs);
 	strlist_free(&names);
