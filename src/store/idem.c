@@ -1,6 +1,6 @@
 /*
- * idem.c - the idempotency table: ClientToken answers, kept for 24 hours.
- * See idem.h.
+ * idem.c - the idempotency table: ClientToken answers, kept for 24 hours,
+ * and while an instance launched with the token exists. See idem.h.
  */
 #include "idem.h"
 
@@ -41,7 +41,9 @@ store_idem_get(struct store_tx *tx, const char *access_key, const char *action,
 		       STMT(tx,
 			    "SELECT hash, body FROM idempotency WHERE "
 			    "access_key=? AND action=? AND token=? AND "
-			    "created >= CAST(? AS INTEGER)",
+			    "(created >= CAST(? AS INTEGER) OR EXISTS "
+			    "(SELECT 1 FROM instances WHERE "
+			    "instances.client_token = idempotency.token))",
 			    e, access_key, action, token, cutoff),
 		       idem_fill, &o, "token", e);
 }
@@ -59,6 +61,8 @@ store_idem_prune(struct store_tx *tx, time_t now, int max, size_t *ret_n,
 			   "DELETE FROM idempotency WHERE (access_key, action, "
 			   "token) IN (SELECT access_key, action, token FROM "
 			   "idempotency WHERE created < CAST(? AS INTEGER) "
+			   "AND NOT EXISTS (SELECT 1 FROM instances WHERE "
+			   "instances.client_token = idempotency.token) "
 			   "ORDER BY created LIMIT CAST(? AS INTEGER))",
 			   e, cutoff, lim),
 		      e) < 0)
@@ -84,7 +88,9 @@ store_idem_put(struct store_tx *tx, const char *access_key, const char *action,
 		      STMT(tx,
 			   "DELETE FROM idempotency WHERE access_key=? AND "
 			   "action=? AND token=? AND "
-			   "created < CAST(? AS INTEGER)",
+			   "created < CAST(? AS INTEGER) AND NOT EXISTS "
+			   "(SELECT 1 FROM instances WHERE "
+			   "instances.client_token = idempotency.token)",
 			   e, access_key, action, token, cutoff),
 		      e) < 0)
 		return -1;

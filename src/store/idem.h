@@ -3,9 +3,12 @@
  * token), with a hash of the request's parameters to spot a reuse with
  * other parameters.
  *
- * EC2 keeps a client token for at least 24 hours; ec2d keeps each for
- * STORE_IDEM_KEEP_SECONDS (24 h) and then forgets it: a put prunes a
- * bounded number of expired rows, and a get ignores an expired row.
+ * EC2 keeps a client token for at least 24 hours, and a RunInstances
+ * token for at least 24 hours after its instances end. ec2d keeps each for
+ * STORE_IDEM_KEEP_SECONDS (24 h) from its use, and while an instance
+ * launched with it exists; deleting (reaping) such an instance restarts
+ * the 24 hours. A put prunes a bounded number of expired rows; a get
+ * ignores an expired row, so the token may be used afresh.
  */
 #ifndef EC2D_STORE_IDEM_H
 #define EC2D_STORE_IDEM_H

@@ -302,7 +302,19 @@ store_instance_query(struct store_tx *tx, const struct instance_query *q,
 int
 store_instance_delete(struct store_tx *tx, const char *id, struct err *e)
 {
-	if (store_events_delete(tx, id, e) < 0)
+	char now[32];
+
+	/* Its ClientToken is kept 24 hours from now (see idem.h). */
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if (exec_done(
+		tx,
+		STMT(tx,
+		     "UPDATE idempotency SET created = CAST(? AS INTEGER) "
+		     "WHERE token = (SELECT client_token FROM instances "
+		     "WHERE id=?) AND created < CAST(? AS INTEGER)",
+		     e, now, id, now),
+		e) < 0 ||
+	    store_events_delete(tx, id, e) < 0)
 		return -1;
 	return resource_delete(tx, "DELETE FROM instances WHERE id=?", id, e);
 }

@@ -71,7 +71,8 @@ int store_instance_list(struct store_tx *tx, struct instance **ret,
  */
 int store_instance_update(struct store_tx *tx, const struct instance *i,
 			  struct err *e);
-/* Delete the instance with its tags and events. */
+/* Delete the instance with its tags and events; its ClientToken is kept
+ * another 24 hours (store/idem.h). */
 int store_instance_delete(struct store_tx *tx, const char *id, struct err *e);
 
 /*

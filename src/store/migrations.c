@@ -94,7 +94,9 @@ const char *const store_migrations[] = {
 	"CREATE INDEX instances_zone ON instances(zone);"
 	"CREATE INDEX instances_vpc ON instances(vpc_id);"
 	"CREATE INDEX tags_key_value ON tags(key, value);"
-	"CREATE INDEX idempotency_created ON idempotency(created);",
+	"CREATE INDEX instances_client_token ON instances(client_token);"
+	"CREATE INDEX idempotency_created ON idempotency(created);"
+	"CREATE INDEX idempotency_token ON idempotency(token);",
 };
 
 const size_t store_migrations_count =

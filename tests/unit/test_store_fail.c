@@ -138,6 +138,7 @@ test_idem_expiry(struct store *s)
 	struct err e = {"", ""};
 	struct store_tx *tx = store_begin(s, true, &e);
 	char *hash = NULL, *body = NULL, token[32];
+	struct instance in;
 	size_t n = 0;
 
 	CHECK(store_idem_put(tx, "AK", "RunInstances", "tok", "h1", "<a/>",
@@ -184,6 +185,35 @@ test_idem_expiry(struct store *s)
 	      "the rest: %zu", n);
 	CHECK(store_idem_prune(tx, time(NULL), 100, &n, &e) == 0 && n == 0,
 	      "the 23-hour-old token stays: %zu", n);
+	store_commit(tx, &e);
+
+	/* A RunInstances token lives as long as its instance, and 24 hours
+	 * after the instance is deleted. */
+	tx = store_begin(s, true, &e);
+	memset(&in, 0, sizeof(in));
+	snprintf(in.id, sizeof(in.id), "i-1");
+	snprintf(in.state, sizeof(in.state), "running");
+	snprintf(in.client_token, sizeof(in.client_token), "run-tok");
+	CHECK(store_idem_put(tx, "AK", "RunInstances", "run-tok", "h", "<r/>",
+			     &e) == 0 &&
+		  store_instance_insert(tx, &in, &e) == 0,
+	      "launch: %s", e.message);
+	sqlite3_exec(tx->c->db,
+		     "UPDATE idempotency SET created = created - 90000 "
+		     "WHERE token = 'run-tok'",
+		     NULL, NULL, NULL);
+	CHECK(store_idem_get(tx, "AK", "RunInstances", "run-tok", &hash, &body,
+			     &e) == 0 &&
+		  store_idem_prune(tx, time(NULL), 100, &n, &e) == 0 && n == 0,
+	      "kept while its instance exists: %zu", n);
+	free(hash);
+	free(body);
+	CHECK(store_instance_delete(tx, "i-1", &e) == 0 &&
+		  store_idem_get(tx, "AK", "RunInstances", "run-tok", &hash,
+				 &body, &e) == 0,
+	      "kept after the instance is reaped");
+	free(hash);
+	free(body);
 	store_commit(tx, &e);
 }
 
