@@ -3,6 +3,7 @@
  */
 #include "tags.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "db.h"
@@ -206,4 +207,35 @@ store_tags_of_type(struct store_tx *tx, const char *type, struct tagged **ret,
 				 e, type),
 			    sizeof(struct tagged), tagged_fill,
 			    tagged_rows_free, ret, ret_n, e);
+}
+
+int
+store_tags_query(struct store_tx *tx, const struct tag_query *q,
+		 struct tagged **ret, size_t *ret_n, struct err *e)
+{
+	struct sql_build b = {0};
+	char lim[32];
+	int rc;
+
+	sql_add(&b, "SELECT t.resource_id, r.type, t.key, t.value FROM tags t "
+		    "JOIN resources r ON r.id = t.resource_id WHERE 1=1");
+	sql_in(&b, "t.resource_id", &q->resource_ids);
+	sql_in(&b, "r.type", &q->types);
+	sql_in(&b, "t.key", &q->keys);
+	sql_in(&b, "t.value", &q->values);
+	if (q->after_id && q->after_id[0]) {
+		sql_add(&b, " AND (t.resource_id, t.key) > (?, ?)");
+		sql_arg(&b, q->after_id);
+		sql_arg(&b, q->after_key ? q->after_key : "");
+	}
+	sql_add(&b, " ORDER BY t.resource_id, t.key");
+	if (q->limit) {
+		snprintf(lim, sizeof(lim), "%zu", q->limit);
+		sql_add(&b, " LIMIT CAST(? AS INTEGER)");
+		sql_arg(&b, lim);
+	}
+	rc = rows_collect(tx, sql_prepare(tx, &b, e), sizeof(struct tagged),
+			  tagged_fill, tagged_rows_free, ret, ret_n, e);
+	sql_free(&b);
+	return rc;
 }

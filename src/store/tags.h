@@ -42,6 +42,20 @@ int store_tags_of_type(struct store_tx *tx, const char *type,
 		       struct tagged **ret, size_t *ret_n, struct err *e);
 void tagged_free(struct tagged *v, size_t n);
 
+/*
+ * The tags that pass every condition, ordered by resource id then key,
+ * starting after (after_id, after_key) (after_id "" or NULL: from the
+ * first), at most limit (0: all).
+ */
+struct tag_query {
+	struct store_values resource_ids, types, keys, values;
+	const char *after_id;
+	const char *after_key;
+	size_t limit;
+};
+int store_tags_query(struct store_tx *tx, const struct tag_query *q,
+		     struct tagged **ret, size_t *ret_n, struct err *e);
+
 int store_resource_add(struct store_tx *tx, const char *id, const char *type,
 		       struct err *e);
 int store_resource_type(struct store_tx *tx, const char *id, char *type,

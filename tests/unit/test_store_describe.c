@@ -269,6 +269,42 @@ test_status_and_keys(void)
 	      "missing key: %s", body);
 }
 
+/* DescribeTags pages by (resource id, key) with filters. */
+static void
+test_tags(void)
+{
+	char token[2048] = "", got[8192], keys[4096];
+	size_t off = 0;
+	int npages = 0;
+
+	got[0] = '\0';
+	do {
+		CHECK(call(KV("Action", "DescribeTags", "Version", "2016-11-15",
+			      "Filter.1.Name", "value", "Filter.1.Value.1", "a",
+			      "Filter.2.Name", "resource-type",
+			      "Filter.2.Value.1", "instance", "MaxResults", "5",
+			      "NextToken", token[0] ? token : NULL)) == 200,
+		      "tags: %s", body);
+		all_of("resourceId", keys, sizeof(keys));
+		if (keys[0] && off < sizeof(got))
+			off += (size_t)snprintf(got + off, sizeof(got) - off,
+						"%s%s", off ? " " : "", keys);
+		all_of("nextToken", token, sizeof(token));
+		npages++;
+	} while (token[0] && npages < 100);
+	/* i-0000000a, 12 of team a, i-00000100 and i-00000101. */
+	CHECK(npages == 3 &&
+		  strncmp(got, "i-0000000a i-00000020 i-00000022", 32) == 0 &&
+		  strlen(got) == 15 * 10 + 14,
+	      "tag pages: %d %s", npages, got);
+	CHECK(call(KV("Action", "DescribeTags", "Version", "2016-11-15",
+		      "Filter.1.Name", "key", "Filter.1.Value.1", "te?m")) ==
+		  200,
+	      "wildcard key");
+	all_of("resourceId", got, sizeof(got));
+	CHECK(strlen(got) == 27 * 10 + 26, "every team tag: %s", got);
+}
+
 int
 main(void)
 {
@@ -283,6 +319,7 @@ main(void)
 	test_reason();
 	test_pages();
 	test_status_and_keys();
+	test_tags();
 	api_free(api);
 	store_close(store);
 	rm_dir(dir);
