@@ -33,10 +33,10 @@ bind_all(sqlite3_stmt *st, int nargs, const char *const *args)
 }
 
 sqlite3_stmt *
-stmt(struct store_tx *tx, const char *sql, int nargs, const char *const *args,
-     struct err *e)
+db_stmt(struct store_tx *tx, const char *sql, int nargs,
+	const char *const *args, struct err *e)
 {
-	struct conn *c = tx->c;
+	struct db_conn *c = tx->c;
 	sqlite3_stmt *st = NULL;
 
 	for (size_t i = 0; i < c->ncache; i++)
@@ -62,8 +62,8 @@ stmt(struct store_tx *tx, const char *sql, int nargs, const char *const *args,
 }
 
 sqlite3_stmt *
-stmt_built(struct store_tx *tx, const char *sql, int nargs,
-	   const char *const *args, struct err *e)
+db_stmt_built(struct store_tx *tx, const char *sql, int nargs,
+	      const char *const *args, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -76,7 +76,7 @@ stmt_built(struct store_tx *tx, const char *sql, int nargs,
 }
 
 void
-stmt_done(struct store_tx *tx, sqlite3_stmt *st)
+db_stmt_done(struct store_tx *tx, sqlite3_stmt *st)
 {
 	for (size_t i = 0; i < tx->c->ncache; i++)
 		if (tx->c->cache[i].stmt == st) {
@@ -87,7 +87,7 @@ stmt_done(struct store_tx *tx, sqlite3_stmt *st)
 }
 
 int
-exec_done(struct store_tx *tx, sqlite3_stmt *st, struct err *e)
+db_exec(struct store_tx *tx, sqlite3_stmt *st, struct err *e)
 {
 	int rc;
 
@@ -96,17 +96,17 @@ exec_done(struct store_tx *tx, sqlite3_stmt *st, struct err *e)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		db_err(e, tx->c->db, "write");
-		stmt_done(tx, st);
+		db_stmt_done(tx, st);
 		return -1;
 	}
-	stmt_done(tx, st);
+	db_stmt_done(tx, st);
 	return 0;
 }
 
 int
-row_one(struct store_tx *tx, sqlite3_stmt *st,
-	void (*fill)(sqlite3_stmt *st, void *row), void *out, const char *what,
-	struct err *e)
+db_row(struct store_tx *tx, sqlite3_stmt *st,
+       void (*fill)(sqlite3_stmt *st, void *row), void *out, const char *what,
+       struct err *e)
 {
 	int rc;
 
@@ -117,14 +117,14 @@ row_one(struct store_tx *tx, sqlite3_stmt *st,
 		fill(st, out);
 	else if (rc != SQLITE_DONE)
 		db_err(e, tx->c->db, what);
-	stmt_done(tx, st);
+	db_stmt_done(tx, st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 char *
-col_dup(sqlite3_stmt *st, int i)
+db_col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -132,7 +132,7 @@ col_dup(sqlite3_stmt *st, int i)
 }
 
 void
-col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+db_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -140,10 +140,10 @@ col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 }
 
 int
-rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
-	     void (*fill)(sqlite3_stmt *st, void *row),
-	     void (*clear)(void *rows, size_t n), void *ret, size_t *ret_n,
-	     struct err *e)
+db_rows(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
+	void (*fill)(sqlite3_stmt *st, void *row),
+	void (*clear)(void *rows, size_t n), void *ret, size_t *ret_n,
+	struct err *e)
 {
 	char *v = NULL;
 	size_t n = 0, cap = 0;
@@ -172,18 +172,18 @@ rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
 			err_set(e, "InternalError", "Out of memory.");
 		else
 			db_err(e, tx->c->db, "read");
-		stmt_done(tx, st);
+		db_stmt_done(tx, st);
 		clear(v, n);
 		return -1;
 	}
-	stmt_done(tx, st);
+	db_stmt_done(tx, st);
 	memcpy(ret, &v, sizeof(v)); /* ret is the caller's T ** */
 	*ret_n = n;
 	return 0;
 }
 
 void
-plain_rows_free(void *rows, size_t n)
+db_rows_free_plain(void *rows, size_t n)
 {
 	free(rows);
 }
@@ -195,7 +195,7 @@ db_changes(struct store_tx *tx)
 }
 
 void
-sql_add(struct sql_build *b, const char *text)
+db_sql_add(struct db_sql *b, const char *text)
 {
 	size_t n = strlen(text);
 
@@ -217,7 +217,7 @@ sql_add(struct sql_build *b, const char *text)
 }
 
 void
-sql_arg(struct sql_build *b, const char *arg)
+db_sql_arg(struct db_sql *b, const char *arg)
 {
 	if (b->oom)
 		return;
@@ -236,44 +236,45 @@ sql_arg(struct sql_build *b, const char *arg)
 }
 
 void
-sql_in(struct sql_build *b, const char *column, const struct store_values *v)
+db_sql_in(struct db_sql *b, const char *column, const struct store_values *v)
 {
 	if (!v || v->n == 0)
 		return;
-	sql_add(b, " AND ");
-	sql_add(b, column);
-	sql_add(b, " IN (");
+	db_sql_add(b, " AND ");
+	db_sql_add(b, column);
+	db_sql_add(b, " IN (");
 	for (size_t i = 0; i < v->n; i++) {
-		sql_add(b, i ? ", ?" : "?");
-		sql_arg(b, v->v[i]);
+		db_sql_add(b, i ? ", ?" : "?");
+		db_sql_arg(b, v->v[i]);
 	}
-	sql_add(b, ")");
+	db_sql_add(b, ")");
 }
 
 void
-sql_tag(struct sql_build *b, const char *id_column,
-	const struct store_tag_match *t)
+db_sql_tag(struct db_sql *b, const char *id_column,
+	   const struct store_tag_match *t)
 {
-	sql_add(b, " AND EXISTS (SELECT 1 FROM tags WHERE tags.resource_id = ");
-	sql_add(b, id_column);
-	sql_add(b, " AND tags.key = ?");
-	sql_arg(b, t->key);
-	sql_in(b, "tags.value", &t->values);
-	sql_add(b, ")");
+	db_sql_add(b,
+		   " AND EXISTS (SELECT 1 FROM tags WHERE tags.resource_id = ");
+	db_sql_add(b, id_column);
+	db_sql_add(b, " AND tags.key = ?");
+	db_sql_arg(b, t->key);
+	db_sql_in(b, "tags.value", &t->values);
+	db_sql_add(b, ")");
 }
 
 sqlite3_stmt *
-sql_prepare(struct store_tx *tx, struct sql_build *b, struct err *e)
+db_sql_prepare(struct store_tx *tx, struct db_sql *b, struct err *e)
 {
 	if (b->oom || !b->sql) {
 		err_set(e, "InternalError", "Out of memory.");
 		return NULL;
 	}
-	return stmt_built(tx, b->sql, b->nargs, b->args, e);
+	return db_stmt_built(tx, b->sql, b->nargs, b->args, e);
 }
 
 void
-sql_free(struct sql_build *b)
+db_sql_free(struct db_sql *b)
 {
 	free(b->sql);
 	free(b->args);
@@ -281,15 +282,15 @@ sql_free(struct sql_build *b)
 }
 
 int
-resource_delete(struct store_tx *tx, const char *sql, const char *id,
-		struct err *e)
+db_resource_delete(struct store_tx *tx, const char *sql, const char *id,
+		   struct err *e)
 {
-	if (exec_done(tx, stmt(tx, sql, 1, ARGS(id), e), e) < 0)
+	if (db_exec(tx, db_stmt(tx, sql, 1, DB_ARGS(id), e), e) < 0)
 		return -1;
-	if (exec_done(tx,
-		      STMT(tx, "DELETE FROM tags WHERE resource_id=?", e, id),
-		      e) < 0)
+	if (db_exec(tx,
+		    DB_STMT(tx, "DELETE FROM tags WHERE resource_id=?", e, id),
+		    e) < 0)
 		return -1;
-	return exec_done(
-	    tx, STMT(tx, "DELETE FROM resources WHERE id=?", e, id), e);
+	return db_exec(
+	    tx, DB_STMT(tx, "DELETE FROM resources WHERE id=?", e, id), e);
 }

@@ -16,7 +16,7 @@
 
 #define STMT_CACHE 128
 
-struct conn {
+struct db_conn {
 	sqlite3 *db;
 	bool busy;
 	struct {
@@ -28,7 +28,7 @@ struct conn {
 
 struct store_tx {
 	struct store *s;
-	struct conn *c;
+	struct db_conn *c;
 	bool write;
 };
 
@@ -39,48 +39,47 @@ int db_err(struct err *e, sqlite3 *db, const char *what);
  * A cached prepared statement for sql (a string literal: the cache is keyed
  * by its address), with the text parameters bound in order. NULL binds NULL.
  */
-sqlite3_stmt *stmt(struct store_tx *tx, const char *sql, int nargs,
-		   const char *const *args, struct err *e);
+sqlite3_stmt *db_stmt(struct store_tx *tx, const char *sql, int nargs,
+		      const char *const *args, struct err *e);
 /* The same for SQL built at run time: prepared afresh, never cached. */
-sqlite3_stmt *stmt_built(struct store_tx *tx, const char *sql, int nargs,
-			 const char *const *args, struct err *e);
+sqlite3_stmt *db_stmt_built(struct store_tx *tx, const char *sql, int nargs,
+			    const char *const *args, struct err *e);
 /* Reset a cached statement; finalize one that is not. */
-void stmt_done(struct store_tx *tx, sqlite3_stmt *st);
+void db_stmt_done(struct store_tx *tx, sqlite3_stmt *st);
 
-#define ARGS(...)                                                              \
-	(const char *const[])                                                  \
-	{                                                                      \
-		__VA_ARGS__                                                    \
-	}
-#define NARGS(...) ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(const char *)))
-#define STMT(tx, sql, e, ...)                                                  \
-	stmt(tx, sql, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), e)
+/* clang-format off */
+#define DB_ARGS(...) (const char *const[]){ __VA_ARGS__ }
+#define DB_NARGS(...) \
+	((int)(sizeof(DB_ARGS(__VA_ARGS__)) / sizeof(const char *)))
+#define DB_STMT(tx, sql, e, ...) \
+	db_stmt(tx, sql, DB_NARGS(__VA_ARGS__), DB_ARGS(__VA_ARGS__), e)
+/* clang-format on */
 
 /* Run a statement that returns no rows. */
-int exec_done(struct store_tx *tx, sqlite3_stmt *st, struct err *e);
+int db_exec(struct store_tx *tx, sqlite3_stmt *st, struct err *e);
 
 /*
  * Step a statement that returns at most one row: fill(st, out) on a row.
  * 0 found, 1 absent, -1 error (what names it).
  */
-int row_one(struct store_tx *tx, sqlite3_stmt *st,
-	    void (*fill)(sqlite3_stmt *st, void *row), void *out,
-	    const char *what, struct err *e);
+int db_row(struct store_tx *tx, sqlite3_stmt *st,
+	   void (*fill)(sqlite3_stmt *st, void *row), void *out,
+	   const char *what, struct err *e);
 
-char *col_dup(sqlite3_stmt *st, int i);
-void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
+char *db_col_dup(sqlite3_stmt *st, int i);
+void db_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
 
 /*
  * Step st to the end, growing an array of elem-sized rows that fill()
  * writes from each result row. On failure the rows filled so far are
  * handed to clear() and nothing is returned.
  */
-int rows_collect(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
-		 void (*fill)(sqlite3_stmt *st, void *row),
-		 void (*clear)(void *rows, size_t n), void *ret, size_t *ret_n,
-		 struct err *e);
+int db_rows(struct store_tx *tx, sqlite3_stmt *st, size_t elem,
+	    void (*fill)(sqlite3_stmt *st, void *row),
+	    void (*clear)(void *rows, size_t n), void *ret, size_t *ret_n,
+	    struct err *e);
 /* A clear() for rows that own no strings. */
-void plain_rows_free(void *rows, size_t n);
+void db_rows_free_plain(void *rows, size_t n);
 
 /* Rows changed by the last write on this transaction's connection. */
 int db_changes(struct store_tx *tx);
@@ -90,28 +89,28 @@ int db_changes(struct store_tx *tx);
  * their conditions with it. On out of memory it remembers the failure and
  * sql_done() reports it.
  */
-struct sql_build {
+struct db_sql {
 	char *sql;
 	size_t len, cap;
 	const char **args;
 	int nargs, cap_args;
 	bool oom;
 };
-void sql_add(struct sql_build *b, const char *text);
-void sql_arg(struct sql_build *b, const char *arg);
+void db_sql_add(struct db_sql *b, const char *text);
+void db_sql_arg(struct db_sql *b, const char *arg);
 /* " AND column IN (?, ...)" for a non-empty value list. */
-void sql_in(struct sql_build *b, const char *column,
-	    const struct store_values *v);
+void db_sql_in(struct db_sql *b, const char *column,
+	       const struct store_values *v);
 /* " AND EXISTS (a tag of id_column with key and one of the values)". */
-void sql_tag(struct sql_build *b, const char *id_column,
-	     const struct store_tag_match *t);
+void db_sql_tag(struct db_sql *b, const char *id_column,
+		const struct store_tag_match *t);
 /* The prepared statement, or NULL with e filled; frees nothing. */
-sqlite3_stmt *sql_prepare(struct store_tx *tx, struct sql_build *b,
-			  struct err *e);
-void sql_free(struct sql_build *b);
+sqlite3_stmt *db_sql_prepare(struct store_tx *tx, struct db_sql *b,
+			     struct err *e);
+void db_sql_free(struct db_sql *b);
 
 /* Delete a registered resource's row (sql takes its id) and its tags. */
-int resource_delete(struct store_tx *tx, const char *sql, const char *id,
-		    struct err *e);
+int db_resource_delete(struct store_tx *tx, const char *sql, const char *id,
+		       struct err *e);
 
 #endif

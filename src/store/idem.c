@@ -18,8 +18,8 @@ idem_fill(sqlite3_stmt *st, void *row)
 {
 	struct idem_out *o = row;
 
-	*o->hash = col_dup(st, 0);
-	*o->body = col_dup(st, 1);
+	*o->hash = db_col_dup(st, 0);
+	*o->body = db_col_dup(st, 1);
 }
 
 static void
@@ -37,15 +37,15 @@ store_idem_get(struct store_tx *tx, const char *access_key, const char *action,
 	char cutoff[32];
 
 	time_text(time(NULL) - STORE_IDEM_KEEP_SECONDS, cutoff, sizeof(cutoff));
-	return row_one(tx,
-		       STMT(tx,
-			    "SELECT hash, body FROM idempotency WHERE "
-			    "access_key=? AND action=? AND token=? AND "
-			    "(created >= CAST(? AS INTEGER) OR EXISTS "
-			    "(SELECT 1 FROM instances WHERE "
-			    "instances.client_token = idempotency.token))",
-			    e, access_key, action, token, cutoff),
-		       idem_fill, &o, "token", e);
+	return db_row(tx,
+		      DB_STMT(tx,
+			      "SELECT hash, body FROM idempotency WHERE "
+			      "access_key=? AND action=? AND token=? AND "
+			      "(created >= CAST(? AS INTEGER) OR EXISTS "
+			      "(SELECT 1 FROM instances WHERE "
+			      "instances.client_token = idempotency.token))",
+			      e, access_key, action, token, cutoff),
+		      idem_fill, &o, "token", e);
 }
 
 int
@@ -56,16 +56,17 @@ store_idem_prune(struct store_tx *tx, time_t now, int max, size_t *ret_n,
 
 	time_text(now - STORE_IDEM_KEEP_SECONDS, cutoff, sizeof(cutoff));
 	snprintf(lim, sizeof(lim), "%d", max);
-	if (exec_done(tx,
-		      STMT(tx,
-			   "DELETE FROM idempotency WHERE (access_key, action, "
-			   "token) IN (SELECT access_key, action, token FROM "
-			   "idempotency WHERE created < CAST(? AS INTEGER) "
-			   "AND NOT EXISTS (SELECT 1 FROM instances WHERE "
-			   "instances.client_token = idempotency.token) "
-			   "ORDER BY created LIMIT CAST(? AS INTEGER))",
-			   e, cutoff, lim),
-		      e) < 0)
+	if (db_exec(
+		tx,
+		DB_STMT(tx,
+			"DELETE FROM idempotency WHERE (access_key, action, "
+			"token) IN (SELECT access_key, action, token FROM "
+			"idempotency WHERE created < CAST(? AS INTEGER) "
+			"AND NOT EXISTS (SELECT 1 FROM instances WHERE "
+			"instances.client_token = idempotency.token) "
+			"ORDER BY created LIMIT CAST(? AS INTEGER))",
+			e, cutoff, lim),
+		e) < 0)
 		return -1;
 	if (ret_n)
 		*ret_n = (size_t)db_changes(tx);
@@ -84,21 +85,21 @@ store_idem_put(struct store_tx *tx, const char *access_key, const char *action,
 	time_text(t - STORE_IDEM_KEEP_SECONDS, cutoff, sizeof(cutoff));
 	/* An expired row under the same token gives way to the new one. */
 	if (store_idem_prune(tx, t, STORE_IDEM_PRUNE_MAX, NULL, e) < 0 ||
-	    exec_done(tx,
-		      STMT(tx,
-			   "DELETE FROM idempotency WHERE access_key=? AND "
-			   "action=? AND token=? AND "
-			   "created < CAST(? AS INTEGER) AND NOT EXISTS "
-			   "(SELECT 1 FROM instances WHERE "
-			   "instances.client_token = idempotency.token)",
-			   e, access_key, action, token, cutoff),
-		      e) < 0)
+	    db_exec(tx,
+		    DB_STMT(tx,
+			    "DELETE FROM idempotency WHERE access_key=? AND "
+			    "action=? AND token=? AND "
+			    "created < CAST(? AS INTEGER) AND NOT EXISTS "
+			    "(SELECT 1 FROM instances WHERE "
+			    "instances.client_token = idempotency.token)",
+			    e, access_key, action, token, cutoff),
+		    e) < 0)
 		return -1;
-	return exec_done(tx,
-			 STMT(tx,
-			      "INSERT INTO idempotency(access_key, "
-			      "action, token, hash, body, created) "
-			      "VALUES (?, ?, ?, ?, ?, ?)",
-			      e, access_key, action, token, hash, body, now),
-			 e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "INSERT INTO idempotency(access_key, "
+			       "action, token, hash, body, created) "
+			       "VALUES (?, ?, ?, ?, ?, ?)",
+			       e, access_key, action, token, hash, body, now),
+		       e);
 }

@@ -18,22 +18,22 @@ image_fill(sqlite3_stmt *st, void *row)
 {
 	struct image *im = row;
 
-	col_copy(st, 0, im->id, sizeof(im->id));
-	col_copy(st, 1, im->name, sizeof(im->name));
-	col_copy(st, 2, im->description, sizeof(im->description));
-	col_copy(st, 3, im->location, sizeof(im->location));
-	col_copy(st, 4, im->state, sizeof(im->state));
-	col_copy(st, 5, im->state_reason, sizeof(im->state_reason));
-	col_copy(st, 6, im->architecture, sizeof(im->architecture));
-	col_copy(st, 7, im->root_device, sizeof(im->root_device));
-	col_copy(st, 8, im->boot_mode, sizeof(im->boot_mode));
-	col_copy(st, 9, im->owner, sizeof(im->owner));
+	db_col_copy(st, 0, im->id, sizeof(im->id));
+	db_col_copy(st, 1, im->name, sizeof(im->name));
+	db_col_copy(st, 2, im->description, sizeof(im->description));
+	db_col_copy(st, 3, im->location, sizeof(im->location));
+	db_col_copy(st, 4, im->state, sizeof(im->state));
+	db_col_copy(st, 5, im->state_reason, sizeof(im->state_reason));
+	db_col_copy(st, 6, im->architecture, sizeof(im->architecture));
+	db_col_copy(st, 7, im->root_device, sizeof(im->root_device));
+	db_col_copy(st, 8, im->boot_mode, sizeof(im->boot_mode));
+	db_col_copy(st, 9, im->owner, sizeof(im->owner));
 	im->public = sqlite3_column_int(st, 10) != 0;
 	im->created = (time_t)sqlite3_column_int64(st, 11);
-	col_copy(st, 12, im->kernel, sizeof(im->kernel));
-	col_copy(st, 13, im->initrd, sizeof(im->initrd));
-	col_copy(st, 14, im->root, sizeof(im->root));
-	col_copy(st, 15, im->cmdline, sizeof(im->cmdline));
+	db_col_copy(st, 12, im->kernel, sizeof(im->kernel));
+	db_col_copy(st, 13, im->initrd, sizeof(im->initrd));
+	db_col_copy(st, 14, im->root, sizeof(im->root));
+	db_col_copy(st, 15, im->cmdline, sizeof(im->cmdline));
 	im->root_size_gib = sqlite3_column_int(st, 16);
 }
 
@@ -46,15 +46,15 @@ store_image_insert(struct store_tx *tx, const struct image *im, struct err *e)
 	snprintf(pub, sizeof(pub), "%d", im->public ? 1 : 0);
 	snprintf(created, sizeof(created), "%lld", (long long)im->created);
 	snprintf(size, sizeof(size), "%d", im->root_size_gib);
-	st = STMT(tx,
-		  "INSERT INTO images(" IMAGE_COLUMNS ") VALUES "
-		  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-		  "ON CONFLICT(name) DO NOTHING",
-		  e, im->id, im->name, im->description, im->location, im->state,
-		  im->state_reason, im->architecture, im->root_device,
-		  im->boot_mode, im->owner, pub, created, im->kernel,
-		  im->initrd, im->root, im->cmdline, size);
-	if (exec_done(tx, st, e) < 0)
+	st = DB_STMT(tx,
+		     "INSERT INTO images(" IMAGE_COLUMNS ") VALUES "
+		     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		     "ON CONFLICT(name) DO NOTHING",
+		     e, im->id, im->name, im->description, im->location,
+		     im->state, im->state_reason, im->architecture,
+		     im->root_device, im->boot_mode, im->owner, pub, created,
+		     im->kernel, im->initrd, im->root, im->cmdline, size);
+	if (db_exec(tx, st, e) < 0)
 		return -1;
 	if (db_changes(tx) == 0)
 		return err_set(e, "InvalidAMIName.Duplicate",
@@ -67,23 +67,24 @@ int
 store_image_get(struct store_tx *tx, const char *id, struct image *out,
 		struct err *e)
 {
-	return row_one(
-	    tx,
-	    STMT(tx, "SELECT " IMAGE_COLUMNS " FROM images WHERE id=?", e, id),
-	    image_fill, out, "image", e);
+	return db_row(tx,
+		      DB_STMT(tx,
+			      "SELECT " IMAGE_COLUMNS " FROM images WHERE id=?",
+			      e, id),
+		      image_fill, out, "image", e);
 }
 
 int
 store_image_list(struct store_tx *tx, struct image **ret, size_t *ret_n,
 		 struct err *e)
 {
-	return rows_collect(tx,
-			    stmt(tx,
-				 "SELECT " IMAGE_COLUMNS " FROM images "
-				 "ORDER BY id",
-				 0, NULL, e),
-			    sizeof(struct image), image_fill, plain_rows_free,
-			    ret, ret_n, e);
+	return db_rows(tx,
+		       db_stmt(tx,
+			       "SELECT " IMAGE_COLUMNS " FROM images "
+			       "ORDER BY id",
+			       0, NULL, e),
+		       sizeof(struct image), image_fill, db_rows_free_plain,
+		       ret, ret_n, e);
 }
 
 int
@@ -92,18 +93,18 @@ store_image_update(struct store_tx *tx, const struct image *im, struct err *e)
 	char size[16];
 
 	snprintf(size, sizeof(size), "%d", im->root_size_gib);
-	return exec_done(tx,
-			 STMT(tx,
-			      "UPDATE images SET state=?, "
-			      "state_reason=?, kernel=?, initrd=?, root=?, "
-			      "cmdline=?, root_size_gib=? WHERE id=?",
-			      e, im->state, im->state_reason, im->kernel,
-			      im->initrd, im->root, im->cmdline, size, im->id),
-			 e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "UPDATE images SET state=?, "
+			       "state_reason=?, kernel=?, initrd=?, root=?, "
+			       "cmdline=?, root_size_gib=? WHERE id=?",
+			       e, im->state, im->state_reason, im->kernel,
+			       im->initrd, im->root, im->cmdline, size, im->id),
+		       e);
 }
 
 int
 store_image_delete(struct store_tx *tx, const char *id, struct err *e)
 {
-	return resource_delete(tx, "DELETE FROM images WHERE id=?", id, e);
+	return db_resource_delete(tx, "DELETE FROM images WHERE id=?", id, e);
 }

@@ -62,44 +62,44 @@ instance_fill(sqlite3_stmt *st, void *row)
 	struct instance *i = row;
 
 	memset(i, 0, sizeof(*i));
-	col_copy(st, 0, i->id, sizeof(i->id));
-	col_copy(st, 1, i->reservation_id, sizeof(i->reservation_id));
+	db_col_copy(st, 0, i->id, sizeof(i->id));
+	db_col_copy(st, 1, i->reservation_id, sizeof(i->reservation_id));
 	i->launch_index = sqlite3_column_int(st, 2);
-	col_copy(st, 3, i->owner, sizeof(i->owner));
-	col_copy(st, 4, i->image_id, sizeof(i->image_id));
-	col_copy(st, 5, i->type, sizeof(i->type));
-	col_copy(st, 6, i->key_name, sizeof(i->key_name));
-	col_copy(st, 7, i->zone, sizeof(i->zone));
-	col_copy(st, 8, i->host_id, sizeof(i->host_id));
-	col_copy(st, 9, i->vpc_id, sizeof(i->vpc_id));
-	col_copy(st, 10, i->subnet_id, sizeof(i->subnet_id));
-	col_copy(st, 11, i->private_ip, sizeof(i->private_ip));
-	col_copy(st, 12, i->mac, sizeof(i->mac));
-	col_copy(st, 13, i->state, sizeof(i->state));
-	col_copy(st, 14, i->reason_code, sizeof(i->reason_code));
-	col_copy(st, 15, i->reason_message, sizeof(i->reason_message));
-	col_copy(st, 16, i->transition_reason, sizeof(i->transition_reason));
+	db_col_copy(st, 3, i->owner, sizeof(i->owner));
+	db_col_copy(st, 4, i->image_id, sizeof(i->image_id));
+	db_col_copy(st, 5, i->type, sizeof(i->type));
+	db_col_copy(st, 6, i->key_name, sizeof(i->key_name));
+	db_col_copy(st, 7, i->zone, sizeof(i->zone));
+	db_col_copy(st, 8, i->host_id, sizeof(i->host_id));
+	db_col_copy(st, 9, i->vpc_id, sizeof(i->vpc_id));
+	db_col_copy(st, 10, i->subnet_id, sizeof(i->subnet_id));
+	db_col_copy(st, 11, i->private_ip, sizeof(i->private_ip));
+	db_col_copy(st, 12, i->mac, sizeof(i->mac));
+	db_col_copy(st, 13, i->state, sizeof(i->state));
+	db_col_copy(st, 14, i->reason_code, sizeof(i->reason_code));
+	db_col_copy(st, 15, i->reason_message, sizeof(i->reason_message));
+	db_col_copy(st, 16, i->transition_reason, sizeof(i->transition_reason));
 	i->launch_time = (time_t)sqlite3_column_int64(st, 17);
 	i->state_time = (time_t)sqlite3_column_int64(st, 18);
 	i->boot = sqlite3_column_int(st, 19);
 	i->force_stop = sqlite3_column_int(st, 20) != 0;
-	i->user_data = col_dup(st, 21);
+	i->user_data = db_col_dup(st, 21);
 	i->no_terminate = sqlite3_column_int(st, 22) != 0;
 	i->no_stop = sqlite3_column_int(st, 23) != 0;
-	col_copy(st, 24, i->shutdown_behavior, sizeof(i->shutdown_behavior));
-	col_copy(st, 25, i->http_tokens, sizeof(i->http_tokens));
+	db_col_copy(st, 24, i->shutdown_behavior, sizeof(i->shutdown_behavior));
+	db_col_copy(st, 25, i->http_tokens, sizeof(i->http_tokens));
 	i->hop_limit = sqlite3_column_int(st, 26);
-	col_copy(st, 27, i->http_endpoint, sizeof(i->http_endpoint));
-	col_copy(st, 28, i->client_token, sizeof(i->client_token));
+	db_col_copy(st, 27, i->http_endpoint, sizeof(i->http_endpoint));
+	db_col_copy(st, 28, i->client_token, sizeof(i->client_token));
 	i->guest_ready = sqlite3_column_int(st, 29) != 0;
-	i->console = col_dup(st, 30);
+	i->console = db_col_dup(st, 30);
 	i->port_no = sqlite3_column_int(st, 31);
-	col_copy(st, 32, i->kernel, sizeof(i->kernel));
-	col_copy(st, 33, i->initrd, sizeof(i->initrd));
-	col_copy(st, 34, i->base_disk, sizeof(i->base_disk));
-	col_copy(st, 35, i->cmdline, sizeof(i->cmdline));
+	db_col_copy(st, 32, i->kernel, sizeof(i->kernel));
+	db_col_copy(st, 33, i->initrd, sizeof(i->initrd));
+	db_col_copy(st, 34, i->base_disk, sizeof(i->base_disk));
+	db_col_copy(st, 35, i->cmdline, sizeof(i->cmdline));
 	i->root_gib = sqlite3_column_int(st, 36);
-	i->public_key = col_dup(st, 37);
+	i->public_key = db_col_dup(st, 37);
 	i->ran = sqlite3_column_int(st, 38) != 0;
 }
 
@@ -177,14 +177,15 @@ store_instance_insert(struct store_tx *tx, const struct instance *i,
 	struct instance_text t;
 
 	instance_text(i, &t);
-	if (exec_done(tx,
-		      stmt(tx,
-			   "INSERT INTO instances(" INSTANCE_COLUMNS ") VALUES "
-			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			   "?, ?, ?, ?, ?, ?)",
-			   INSTANCE_NCOLS, t.v, e),
-		      e) < 0 ||
+	if (db_exec(tx,
+		    db_stmt(tx,
+			    "INSERT INTO instances(" INSTANCE_COLUMNS
+			    ") VALUES "
+			    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			    "?, ?, ?, ?, ?, ?)",
+			    INSTANCE_NCOLS, t.v, e),
+		    e) < 0 ||
 	    store_event_add(tx, i->id, "", i->state, i->transition_reason,
 			    i->state_time, e) < 0)
 		return -1;
@@ -194,7 +195,7 @@ store_instance_insert(struct store_tx *tx, const struct instance *i,
 static void
 state_fill(sqlite3_stmt *st, void *row)
 {
-	col_copy(st, 0, row, 16);
+	db_col_copy(st, 0, row, 16);
 }
 
 int
@@ -206,8 +207,8 @@ store_instance_update(struct store_tx *tx, const struct instance *i,
 	char before[16] = "";
 	int rc;
 
-	rc = row_one(
-	    tx, STMT(tx, "SELECT state FROM instances WHERE id=?", e, i->id),
+	rc = db_row(
+	    tx, DB_STMT(tx, "SELECT state FROM instances WHERE id=?", e, i->id),
 	    state_fill, before, "instance", e);
 	if (rc < 0)
 		return -1;
@@ -215,22 +216,22 @@ store_instance_update(struct store_tx *tx, const struct instance *i,
 	/* Every column but id, then id for the WHERE. */
 	memcpy(args, t.v + 1, (INSTANCE_NCOLS - 1) * sizeof(*args));
 	args[INSTANCE_NCOLS - 1] = i->id;
-	if (exec_done(tx,
-		      stmt(tx,
-			   "UPDATE instances SET reservation_id=?, "
-			   "launch_index=?, owner=?, image_id=?, type=?, "
-			   "key_name=?, zone=?, host_id=?, vpc_id=?, "
-			   "subnet_id=?, private_ip=?, mac=?, state=?, "
-			   "reason_code=?, reason_message=?, launch_time=?, "
-			   "state_time=?, boot=?, force_stop=?, "
-			   "user_data=?, no_terminate=?, no_stop=?, "
-			   "shutdown_behavior=?, http_tokens=?, "
-			   "hop_limit=?, http_endpoint=?, client_token=?, "
-			   "guest_ready=?, console=?, port_no=?, kernel=?, "
-			   "initrd=?, base_disk=?, cmdline=?, root_gib=?, "
-			   "public_key=?, ran=? WHERE id=?",
-			   INSTANCE_NCOLS, args, e),
-		      e) < 0)
+	if (db_exec(tx,
+		    db_stmt(tx,
+			    "UPDATE instances SET reservation_id=?, "
+			    "launch_index=?, owner=?, image_id=?, type=?, "
+			    "key_name=?, zone=?, host_id=?, vpc_id=?, "
+			    "subnet_id=?, private_ip=?, mac=?, state=?, "
+			    "reason_code=?, reason_message=?, launch_time=?, "
+			    "state_time=?, boot=?, force_stop=?, "
+			    "user_data=?, no_terminate=?, no_stop=?, "
+			    "shutdown_behavior=?, http_tokens=?, "
+			    "hop_limit=?, http_endpoint=?, client_token=?, "
+			    "guest_ready=?, console=?, port_no=?, kernel=?, "
+			    "initrd=?, base_disk=?, cmdline=?, root_gib=?, "
+			    "public_key=?, ran=? WHERE id=?",
+			    INSTANCE_NCOLS, args, e),
+		    e) < 0)
 		return -1;
 	if (rc == 0 && strcmp(before, i->state) != 0)
 		return store_event_add(tx, i->id, before, i->state,
@@ -242,60 +243,60 @@ int
 store_instance_get(struct store_tx *tx, const char *id, struct instance *out,
 		   struct err *e)
 {
-	return row_one(tx, STMT(tx, INSTANCE_SELECT " WHERE id=?", e, id),
-		       instance_fill, out, "instance", e);
+	return db_row(tx, DB_STMT(tx, INSTANCE_SELECT " WHERE id=?", e, id),
+		      instance_fill, out, "instance", e);
 }
 
 int
 store_instance_list(struct store_tx *tx, struct instance **ret, size_t *ret_n,
 		    struct err *e)
 {
-	return rows_collect(
-	    tx, stmt(tx, INSTANCE_SELECT " ORDER BY id", 0, NULL, e),
-	    sizeof(struct instance), instance_fill, instance_rows_free, ret,
-	    ret_n, e);
+	return db_rows(tx,
+		       db_stmt(tx, INSTANCE_SELECT " ORDER BY id", 0, NULL, e),
+		       sizeof(struct instance), instance_fill,
+		       instance_rows_free, ret, ret_n, e);
 }
 
 int
 store_instance_query(struct store_tx *tx, const struct instance_query *q,
 		     struct instance **ret, size_t *ret_n, struct err *e)
 {
-	struct sql_build b = {0};
+	struct db_sql b = {0};
 	char index[16], lim[32];
 	int rc;
 
-	sql_add(&b, INSTANCE_SELECT " WHERE 1=1");
-	sql_in(&b, "id", &q->ids);
-	sql_in(&b, "state", &q->states);
-	sql_in(&b, "zone", &q->zones);
-	sql_in(&b, "vpc_id", &q->vpcs);
-	sql_in(&b, "subnet_id", &q->subnets);
+	db_sql_add(&b, INSTANCE_SELECT " WHERE 1=1");
+	db_sql_in(&b, "id", &q->ids);
+	db_sql_in(&b, "state", &q->states);
+	db_sql_in(&b, "zone", &q->zones);
+	db_sql_in(&b, "vpc_id", &q->vpcs);
+	db_sql_in(&b, "subnet_id", &q->subnets);
 	for (size_t i = 0; i < q->ntags; i++)
-		sql_tag(&b, "instances.id", &q->tags[i]);
+		db_sql_tag(&b, "instances.id", &q->tags[i]);
 	if (q->order == INSTANCE_BY_RESERVATION) {
 		if (q->after_reservation && q->after_reservation[0]) {
 			snprintf(index, sizeof(index), "%d", q->after_index);
-			sql_add(&b, " AND (reservation_id, launch_index) > "
-				    "(?, CAST(? AS INTEGER))");
-			sql_arg(&b, q->after_reservation);
-			sql_arg(&b, index);
+			db_sql_add(&b, " AND (reservation_id, launch_index) > "
+				       "(?, CAST(? AS INTEGER))");
+			db_sql_arg(&b, q->after_reservation);
+			db_sql_arg(&b, index);
 		}
-		sql_add(&b, " ORDER BY reservation_id, launch_index");
+		db_sql_add(&b, " ORDER BY reservation_id, launch_index");
 	} else {
 		if (q->after_id && q->after_id[0]) {
-			sql_add(&b, " AND id > ?");
-			sql_arg(&b, q->after_id);
+			db_sql_add(&b, " AND id > ?");
+			db_sql_arg(&b, q->after_id);
 		}
-		sql_add(&b, " ORDER BY id");
+		db_sql_add(&b, " ORDER BY id");
 	}
 	if (q->limit) {
 		snprintf(lim, sizeof(lim), "%zu", q->limit);
-		sql_add(&b, " LIMIT CAST(? AS INTEGER)");
-		sql_arg(&b, lim);
+		db_sql_add(&b, " LIMIT CAST(? AS INTEGER)");
+		db_sql_arg(&b, lim);
 	}
-	rc = rows_collect(tx, sql_prepare(tx, &b, e), sizeof(struct instance),
-			  instance_fill, instance_rows_free, ret, ret_n, e);
-	sql_free(&b);
+	rc = db_rows(tx, db_sql_prepare(tx, &b, e), sizeof(struct instance),
+		     instance_fill, instance_rows_free, ret, ret_n, e);
+	db_sql_free(&b);
 	return rc;
 }
 
@@ -306,15 +307,16 @@ store_instance_delete(struct store_tx *tx, const char *id, struct err *e)
 
 	/* Its ClientToken is kept 24 hours from now (see idem.h). */
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	if (exec_done(
+	if (db_exec(
 		tx,
-		STMT(tx,
-		     "UPDATE idempotency SET created = CAST(? AS INTEGER) "
-		     "WHERE token = (SELECT client_token FROM instances "
-		     "WHERE id=?) AND created < CAST(? AS INTEGER)",
-		     e, now, id, now),
+		DB_STMT(tx,
+			"UPDATE idempotency SET created = CAST(? AS INTEGER) "
+			"WHERE token = (SELECT client_token FROM instances "
+			"WHERE id=?) AND created < CAST(? AS INTEGER)",
+			e, now, id, now),
 		e) < 0 ||
 	    store_events_delete(tx, id, e) < 0)
 		return -1;
-	return resource_delete(tx, "DELETE FROM instances WHERE id=?", id, e);
+	return db_resource_delete(tx, "DELETE FROM instances WHERE id=?", id,
+				  e);
 }

@@ -32,11 +32,11 @@ keypair_fill(sqlite3_stmt *st, void *row)
 {
 	struct keypair *k = row;
 
-	col_copy(st, 0, k->id, sizeof(k->id));
-	col_copy(st, 1, k->name, sizeof(k->name));
-	col_copy(st, 2, k->type, sizeof(k->type));
-	col_copy(st, 3, k->fingerprint, sizeof(k->fingerprint));
-	k->public_key = col_dup(st, 4);
+	db_col_copy(st, 0, k->id, sizeof(k->id));
+	db_col_copy(st, 1, k->name, sizeof(k->name));
+	db_col_copy(st, 2, k->type, sizeof(k->type));
+	db_col_copy(st, 3, k->fingerprint, sizeof(k->fingerprint));
+	k->public_key = db_col_dup(st, 4);
 	k->created = (time_t)sqlite3_column_int64(st, 5);
 }
 
@@ -54,12 +54,12 @@ store_keypair_insert(struct store_tx *tx, const struct keypair *k,
 	sqlite3_stmt *st;
 
 	snprintf(created, sizeof(created), "%lld", (long long)k->created);
-	st = STMT(tx,
-		  "INSERT INTO key_pairs(" KEYPAIR_COLUMNS ") "
-		  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
-		  e, k->id, k->name, k->type, k->fingerprint, k->public_key,
-		  created);
-	if (exec_done(tx, st, e) < 0)
+	st = DB_STMT(tx,
+		     "INSERT INTO key_pairs(" KEYPAIR_COLUMNS ") "
+		     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+		     e, k->id, k->name, k->type, k->fingerprint, k->public_key,
+		     created);
+	if (db_exec(tx, st, e) < 0)
 		return -1;
 	if (db_changes(tx) == 0)
 		return err_set(e, "InvalidKeyPair.Duplicate",
@@ -74,64 +74,65 @@ store_keypair_get(struct store_tx *tx, const char *name, const char *id,
 	sqlite3_stmt *st;
 
 	if (name)
-		st = STMT(tx,
-			  "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
-			  "WHERE name=?",
-			  e, name);
+		st = DB_STMT(tx,
+			     "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
+			     "WHERE name=?",
+			     e, name);
 	else
-		st = STMT(tx,
-			  "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
-			  "WHERE id=?",
-			  e, id);
-	return row_one(tx, st, keypair_fill, out, "key pair", e);
+		st = DB_STMT(tx,
+			     "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
+			     "WHERE id=?",
+			     e, id);
+	return db_row(tx, st, keypair_fill, out, "key pair", e);
 }
 
 int
 store_keypair_list(struct store_tx *tx, struct keypair **ret, size_t *ret_n,
 		   struct err *e)
 {
-	return rows_collect(tx,
-			    stmt(tx,
-				 "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
-				 "ORDER BY name",
-				 0, NULL, e),
-			    sizeof(struct keypair), keypair_fill,
-			    keypair_rows_free, ret, ret_n, e);
+	return db_rows(tx,
+		       db_stmt(tx,
+			       "SELECT " KEYPAIR_COLUMNS " FROM key_pairs "
+			       "ORDER BY name",
+			       0, NULL, e),
+		       sizeof(struct keypair), keypair_fill, keypair_rows_free,
+		       ret, ret_n, e);
 }
 
 int
 store_keypair_query(struct store_tx *tx, const struct keypair_query *q,
 		    struct keypair **ret, size_t *ret_n, struct err *e)
 {
-	struct sql_build b = {0};
+	struct db_sql b = {0};
 	char lim[32];
 	int rc;
 
-	sql_add(&b, "SELECT " KEYPAIR_COLUMNS " FROM key_pairs WHERE 1=1");
-	sql_in(&b, "name", &q->names);
-	sql_in(&b, "id", &q->ids);
-	sql_in(&b, "fingerprint", &q->fingerprints);
-	sql_in(&b, "type", &q->types);
+	db_sql_add(&b, "SELECT " KEYPAIR_COLUMNS " FROM key_pairs WHERE 1=1");
+	db_sql_in(&b, "name", &q->names);
+	db_sql_in(&b, "id", &q->ids);
+	db_sql_in(&b, "fingerprint", &q->fingerprints);
+	db_sql_in(&b, "type", &q->types);
 	for (size_t i = 0; i < q->ntags; i++)
-		sql_tag(&b, "key_pairs.id", &q->tags[i]);
+		db_sql_tag(&b, "key_pairs.id", &q->tags[i]);
 	if (q->after && q->after[0]) {
-		sql_add(&b, " AND name > ?");
-		sql_arg(&b, q->after);
+		db_sql_add(&b, " AND name > ?");
+		db_sql_arg(&b, q->after);
 	}
-	sql_add(&b, " ORDER BY name");
+	db_sql_add(&b, " ORDER BY name");
 	if (q->limit) {
 		snprintf(lim, sizeof(lim), "%zu", q->limit);
-		sql_add(&b, " LIMIT CAST(? AS INTEGER)");
-		sql_arg(&b, lim);
+		db_sql_add(&b, " LIMIT CAST(? AS INTEGER)");
+		db_sql_arg(&b, lim);
 	}
-	rc = rows_collect(tx, sql_prepare(tx, &b, e), sizeof(struct keypair),
-			  keypair_fill, keypair_rows_free, ret, ret_n, e);
-	sql_free(&b);
+	rc = db_rows(tx, db_sql_prepare(tx, &b, e), sizeof(struct keypair),
+		     keypair_fill, keypair_rows_free, ret, ret_n, e);
+	db_sql_free(&b);
 	return rc;
 }
 
 int
 store_keypair_delete(struct store_tx *tx, const char *id, struct err *e)
 {
-	return resource_delete(tx, "DELETE FROM key_pairs WHERE id=?", id, e);
+	return db_resource_delete(tx, "DELETE FROM key_pairs WHERE id=?", id,
+				  e);
 }

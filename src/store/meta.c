@@ -15,7 +15,7 @@ meta_fill(sqlite3_stmt *st, void *row)
 {
 	struct meta_out *m = row;
 
-	col_copy(st, 0, m->val, m->size);
+	db_col_copy(st, 0, m->val, m->size);
 }
 
 int
@@ -24,20 +24,20 @@ store_meta_get(struct store_tx *tx, const char *key, char *val, size_t size,
 {
 	struct meta_out m = {val, size};
 
-	return row_one(tx,
-		       STMT(tx, "SELECT value FROM meta WHERE key=?", e, key),
-		       meta_fill, &m, "meta", e);
+	return db_row(tx,
+		      DB_STMT(tx, "SELECT value FROM meta WHERE key=?", e, key),
+		      meta_fill, &m, "meta", e);
 }
 
 int
 store_meta_set(struct store_tx *tx, const char *key, const char *val,
 	       struct err *e)
 {
-	return exec_done(tx,
-			 STMT(tx,
-			      "INSERT INTO meta(key, value) VALUES (?, ?) "
-			      "ON CONFLICT(key) DO UPDATE SET "
-			      "value=excluded.value",
-			      e, key, val),
-			 e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "INSERT INTO meta(key, value) VALUES (?, ?) "
+			       "ON CONFLICT(key) DO UPDATE SET "
+			       "value=excluded.value",
+			       e, key, val),
+		       e);
 }

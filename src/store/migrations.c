@@ -4,6 +4,7 @@
  */
 #include "migrations.h"
 
+/* clang-format off */
 const char *const store_migrations[] = {
 	/* 1: settings, access keys, resources, tags, key pairs, tokens. */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -98,6 +99,7 @@ const char *const store_migrations[] = {
 	"CREATE INDEX idempotency_created ON idempotency(created);"
 	"CREATE INDEX idempotency_token ON idempotency(token);",
 };
+/* clang-format on */
 
 const size_t store_migrations_count =
 	sizeof(store_migrations) / sizeof(store_migrations[0]);

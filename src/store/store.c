@@ -29,12 +29,12 @@
 struct store {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
-	struct conn pool[POOL_SIZE];
+	struct db_conn pool[POOL_SIZE];
 	int version;
 };
 
 static int
-conn_open(struct conn *c, const char *path, struct err *e)
+conn_open(struct db_conn *c, const char *path, struct err *e)
 {
 	static const char setup[] = "PRAGMA journal_mode=WAL;"
 				    "PRAGMA synchronous=NORMAL;"
@@ -51,7 +51,7 @@ conn_open(struct conn *c, const char *path, struct err *e)
 }
 
 static void
-conn_close(struct conn *c)
+conn_close(struct db_conn *c)
 {
 	for (size_t i = 0; i < c->ncache; i++)
 		sqlite3_finalize(c->cache[i].stmt);
@@ -180,10 +180,10 @@ store_busy_timeout(struct store *s, int ms)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static struct conn *
+static struct db_conn *
 pool_take(struct store *s)
 {
-	struct conn *c = NULL;
+	struct db_conn *c = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	while (!c) {
@@ -199,7 +199,7 @@ pool_take(struct store *s)
 }
 
 static void
-pool_give(struct store *s, struct conn *c)
+pool_give(struct store *s, struct db_conn *c)
 {
 	pthread_mutex_lock(&s->lock);
 	c->busy = false;

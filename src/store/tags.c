@@ -12,12 +12,12 @@ int
 store_resource_add(struct store_tx *tx, const char *id, const char *type,
 		   struct err *e)
 {
-	return exec_done(tx,
-			 STMT(tx,
-			      "INSERT INTO resources(id, type) "
-			      "VALUES (?, ?)",
-			      e, id, type),
-			 e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "INSERT INTO resources(id, type) "
+			       "VALUES (?, ?)",
+			       e, id, type),
+		       e);
 }
 
 struct type_out {
@@ -30,7 +30,7 @@ type_fill(sqlite3_stmt *st, void *row)
 {
 	struct type_out *t = row;
 
-	col_copy(st, 0, t->type, t->size);
+	db_col_copy(st, 0, t->type, t->size);
 }
 
 int
@@ -39,20 +39,20 @@ store_resource_type(struct store_tx *tx, const char *id, char *type,
 {
 	struct type_out t = {type, size};
 
-	return row_one(tx,
-		       STMT(tx, "SELECT type FROM resources WHERE id=?", e, id),
-		       type_fill, &t, "resource", e);
+	return db_row(
+	    tx, DB_STMT(tx, "SELECT type FROM resources WHERE id=?", e, id),
+	    type_fill, &t, "resource", e);
 }
 
 int
 store_resource_del(struct store_tx *tx, const char *id, struct err *e)
 {
-	if (exec_done(tx,
-		      STMT(tx, "DELETE FROM tags WHERE resource_id=?", e, id),
-		      e) < 0)
+	if (db_exec(tx,
+		    DB_STMT(tx, "DELETE FROM tags WHERE resource_id=?", e, id),
+		    e) < 0)
 		return -1;
-	return exec_done(
-	    tx, STMT(tx, "DELETE FROM resources WHERE id=?", e, id), e);
+	return db_exec(
+	    tx, DB_STMT(tx, "DELETE FROM resources WHERE id=?", e, id), e);
 }
 
 void
@@ -72,8 +72,8 @@ tag_fill(sqlite3_stmt *st, void *row)
 {
 	struct tag *t = row;
 
-	t->key = col_dup(st, 0);
-	t->value = col_dup(st, 1);
+	t->key = db_col_dup(st, 0);
+	t->value = db_col_dup(st, 1);
 }
 
 static void
@@ -90,26 +90,26 @@ store_tags_get(struct store_tx *tx, const char *resource_id, struct tags *out,
 {
 	out->v = NULL;
 	out->n = 0;
-	return rows_collect(tx,
-			    STMT(tx,
-				 "SELECT key, value FROM tags "
-				 "WHERE resource_id=? ORDER BY key",
-				 e, resource_id),
-			    sizeof(struct tag), tag_fill, tag_rows_free,
-			    &out->v, &out->n, e);
+	return db_rows(tx,
+		       DB_STMT(tx,
+			       "SELECT key, value FROM tags "
+			       "WHERE resource_id=? ORDER BY key",
+			       e, resource_id),
+		       sizeof(struct tag), tag_fill, tag_rows_free, &out->v,
+		       &out->n, e);
 }
 
 int
 store_tag_put(struct store_tx *tx, const char *resource_id, const char *key,
 	      const char *value, struct err *e)
 {
-	return exec_done(tx,
-			 STMT(tx,
-			      "INSERT INTO tags(resource_id, key, value) "
-			      "VALUES (?, ?, ?) ON CONFLICT(resource_id, "
-			      "key) DO UPDATE SET value=excluded.value",
-			      e, resource_id, key, value),
-			 e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "INSERT INTO tags(resource_id, key, value) "
+			       "VALUES (?, ?, ?) ON CONFLICT(resource_id, "
+			       "key) DO UPDATE SET value=excluded.value",
+			       e, resource_id, key, value),
+		       e);
 }
 
 int
@@ -117,18 +117,18 @@ store_tag_delete(struct store_tx *tx, const char *resource_id, const char *key,
 		 const char *value, struct err *e)
 {
 	if (!value)
-		return exec_done(tx,
-				 STMT(tx,
-				      "DELETE FROM tags WHERE "
-				      "resource_id=? AND key=?",
-				      e, resource_id, key),
-				 e);
-	return exec_done(tx,
-			 STMT(tx,
-			      "DELETE FROM tags WHERE resource_id=? AND "
-			      "key=? AND value=?",
-			      e, resource_id, key, value),
-			 e);
+		return db_exec(tx,
+			       DB_STMT(tx,
+				       "DELETE FROM tags WHERE "
+				       "resource_id=? AND key=?",
+				       e, resource_id, key),
+			       e);
+	return db_exec(tx,
+		       DB_STMT(tx,
+			       "DELETE FROM tags WHERE resource_id=? AND "
+			       "key=? AND value=?",
+			       e, resource_id, key, value),
+		       e);
 }
 
 static void
@@ -142,10 +142,10 @@ store_tags_count(struct store_tx *tx, const char *resource_id, size_t *ret,
 		 struct err *e)
 {
 	int rc =
-	    row_one(tx,
-		    STMT(tx, "SELECT count(*) FROM tags WHERE resource_id=?", e,
-			 resource_id),
-		    count_fill, ret, "tag count", e);
+	    db_row(tx,
+		   DB_STMT(tx, "SELECT count(*) FROM tags WHERE resource_id=?",
+			   e, resource_id),
+		   count_fill, ret, "tag count", e);
 
 	return rc < 0 ? -1 : 0;
 }
@@ -167,10 +167,10 @@ tagged_fill(sqlite3_stmt *st, void *row)
 {
 	struct tagged *t = row;
 
-	t->resource_id = col_dup(st, 0);
-	t->resource_type = col_dup(st, 1);
-	t->key = col_dup(st, 2);
-	t->value = col_dup(st, 3);
+	t->resource_id = db_col_dup(st, 0);
+	t->resource_type = db_col_dup(st, 1);
+	t->key = db_col_dup(st, 2);
+	t->value = db_col_dup(st, 3);
 }
 
 static void
@@ -183,59 +183,60 @@ int
 store_tags_all(struct store_tx *tx, struct tagged **ret, size_t *ret_n,
 	       struct err *e)
 {
-	return rows_collect(tx,
-			    stmt(tx,
-				 "SELECT t.resource_id, r.type, t.key, t.value "
-				 "FROM tags t JOIN resources r "
-				 "ON r.id = t.resource_id "
-				 "ORDER BY t.resource_id, t.key",
-				 0, NULL, e),
-			    sizeof(struct tagged), tagged_fill,
-			    tagged_rows_free, ret, ret_n, e);
+	return db_rows(tx,
+		       db_stmt(tx,
+			       "SELECT t.resource_id, r.type, t.key, t.value "
+			       "FROM tags t JOIN resources r "
+			       "ON r.id = t.resource_id "
+			       "ORDER BY t.resource_id, t.key",
+			       0, NULL, e),
+		       sizeof(struct tagged), tagged_fill, tagged_rows_free,
+		       ret, ret_n, e);
 }
 
 int
 store_tags_of_type(struct store_tx *tx, const char *type, struct tagged **ret,
 		   size_t *ret_n, struct err *e)
 {
-	return rows_collect(tx,
-			    STMT(tx,
-				 "SELECT t.resource_id, r.type, t.key, t.value "
-				 "FROM tags t JOIN resources r "
-				 "ON r.id = t.resource_id WHERE r.type=? "
-				 "ORDER BY t.resource_id, t.key",
-				 e, type),
-			    sizeof(struct tagged), tagged_fill,
-			    tagged_rows_free, ret, ret_n, e);
+	return db_rows(tx,
+		       DB_STMT(tx,
+			       "SELECT t.resource_id, r.type, t.key, t.value "
+			       "FROM tags t JOIN resources r "
+			       "ON r.id = t.resource_id WHERE r.type=? "
+			       "ORDER BY t.resource_id, t.key",
+			       e, type),
+		       sizeof(struct tagged), tagged_fill, tagged_rows_free,
+		       ret, ret_n, e);
 }
 
 int
 store_tags_query(struct store_tx *tx, const struct tag_query *q,
 		 struct tagged **ret, size_t *ret_n, struct err *e)
 {
-	struct sql_build b = {0};
+	struct db_sql b = {0};
 	char lim[32];
 	int rc;
 
-	sql_add(&b, "SELECT t.resource_id, r.type, t.key, t.value FROM tags t "
-		    "JOIN resources r ON r.id = t.resource_id WHERE 1=1");
-	sql_in(&b, "t.resource_id", &q->resource_ids);
-	sql_in(&b, "r.type", &q->types);
-	sql_in(&b, "t.key", &q->keys);
-	sql_in(&b, "t.value", &q->values);
+	db_sql_add(&b,
+		   "SELECT t.resource_id, r.type, t.key, t.value FROM tags t "
+		   "JOIN resources r ON r.id = t.resource_id WHERE 1=1");
+	db_sql_in(&b, "t.resource_id", &q->resource_ids);
+	db_sql_in(&b, "r.type", &q->types);
+	db_sql_in(&b, "t.key", &q->keys);
+	db_sql_in(&b, "t.value", &q->values);
 	if (q->after_id && q->after_id[0]) {
-		sql_add(&b, " AND (t.resource_id, t.key) > (?, ?)");
-		sql_arg(&b, q->after_id);
-		sql_arg(&b, q->after_key ? q->after_key : "");
+		db_sql_add(&b, " AND (t.resource_id, t.key) > (?, ?)");
+		db_sql_arg(&b, q->after_id);
+		db_sql_arg(&b, q->after_key ? q->after_key : "");
 	}
-	sql_add(&b, " ORDER BY t.resource_id, t.key");
+	db_sql_add(&b, " ORDER BY t.resource_id, t.key");
 	if (q->limit) {
 		snprintf(lim, sizeof(lim), "%zu", q->limit);
-		sql_add(&b, " LIMIT CAST(? AS INTEGER)");
-		sql_arg(&b, lim);
+		db_sql_add(&b, " LIMIT CAST(? AS INTEGER)");
+		db_sql_arg(&b, lim);
 	}
-	rc = rows_collect(tx, sql_prepare(tx, &b, e), sizeof(struct tagged),
-			  tagged_fill, tagged_rows_free, ret, ret_n, e);
-	sql_free(&b);
+	rc = db_rows(tx, db_sql_prepare(tx, &b, e), sizeof(struct tagged),
+		     tagged_fill, tagged_rows_free, ret, ret_n, e);
+	db_sql_free(&b);
 	return rc;
 }
