@@ -102,4 +102,4 @@ const char *const store_migrations[] = {
 /* clang-format on */
 
 const size_t store_migrations_count =
-	sizeof(store_migrations) / sizeof(store_migrations[0]);
+    sizeof(store_migrations) / sizeof(store_migrations[0]);
