@@ -29,6 +29,8 @@
 #include "control/control.h"
 #include "control/cloud.h"
 #include "control/images.h"
+#include "store/access_keys.h"
+#include "store/meta.h"
 #include "store/store.h"
 #include "version.h"
 

@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "services/ec2/ec2.h"
+#include "store/idem.h"
 
 #define REPLY_MAX (16u << 20)
 #define CLIENT_TOKEN_MAX 64
@@ -448,6 +449,7 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 	const struct action *act;
 	const char *name = NULL, *version = NULL, *token = NULL;
 	bool dry_run = false;
+	int rc;
 
 	if (param_str(root, "Action", true, 63, &name, e) < 0)
 		return -1;
@@ -482,8 +484,13 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 		.request_id = rep->request_id,
 		.now = time(NULL),
 	};
-	return run_action(a, act, &c, token && *token ? token : NULL, dry_run,
-			  rep, e);
+	if (act->prepare && act->prepare(&c, e) < 0)
+		return -1;
+	rc = run_action(a, act, &c, token && *token ? token : NULL, dry_run,
+			rep, e);
+	if (act->release)
+		act->release(&c);
+	return rc;
 }
 
 void

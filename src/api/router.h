@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "services/action.h"
+#include "store/access_keys.h"
 #include "store/store.h"
 
 struct api;

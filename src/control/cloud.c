@@ -11,6 +11,9 @@
 #include "common/ids.h"
 #include "common/ipv4.h"
 #include "common/log.h"
+#include "store/hosts.h"
+#include "store/instances.h"
+#include "store/vpcs.h"
 
 _Static_assert(sizeof(((struct vpc_row *)0)->cidr) >= IPV4_CIDR_STRLEN &&
 		   sizeof(((struct subnet_row *)0)->cidr) >= IPV4_CIDR_STRLEN,

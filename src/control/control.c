@@ -18,6 +18,7 @@
 #include "cloud.h"
 #include "fabric.h"
 #include "common/log.h"
+#include "store/vpcs.h"
 #include "images.h"
 #include "instances.h"
 

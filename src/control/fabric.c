@@ -14,6 +14,7 @@
 #include "cloud.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "store/meta.h"
 
 struct fabric {
 	struct host_net *net;

@@ -15,7 +15,9 @@
 #include "agent/host.h"
 #include "common/config.h"
 #include "common/err.h"
+#include "store/instances.h"
 #include "store/store.h"
+#include "store/vpcs.h"
 
 struct fabric;
 

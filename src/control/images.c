@@ -15,6 +15,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "store/images.h"
 
 /* True when path (resolved) is root itself or below it. */
 static bool

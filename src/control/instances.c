@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "fabric.h"
 #include "catalog/itypes.h"
+#include "store/instances.h"
+#include "store/vpcs.h"
 
 #define METADATA_READS_MAX 4096
 

@@ -33,6 +33,7 @@ struct action_ctx {
 	const char *account;
 	const char *request_id;
 	time_t now;
+	void *prepared;		/* what the action's prepare() made */
 };
 
 enum action_flags {
@@ -49,6 +50,12 @@ struct action {
 	 * answers UnknownParameter for any other. Action, Version, DryRun and
 	 * ClientToken are handled by the router. */
 	const char *const *params;
+	/* Optional: slow work done before the transaction begins (an RSA
+	 * key), so no write lock waits on it. It reads c->req and sets
+	 * c->prepared for run(); release() frees that after run(), however
+	 * the call ended. A failing prepare() frees what it made. */
+	int (*prepare)(struct action_ctx *c, struct err *e);
+	void (*release)(struct action_ctx *c);
 };
 
 /* bsearch in a name-sorted table. */

@@ -4,6 +4,7 @@
  */
 #include "migrations.h"
 
+/* clang-format off */
 const char *const store_migrations[] = {
 	/* 1: settings, access keys, resources, tags, key pairs, tokens. */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -74,7 +75,31 @@ const char *const store_migrations[] = {
 	"  cmdline TEXT NOT NULL, root_gib INTEGER NOT NULL,"
 	"  public_key TEXT NOT NULL, ran INTEGER NOT NULL);"
 	"CREATE INDEX instances_subnet_ip ON instances(subnet_id, private_ip);",
+
+	/* 4: the event log (every state change, from which an instance's
+	 * transition reason is now read: existing instances get one event
+	 * with their reason), indexes for the list queries' conditions and
+	 * key orders, and the token table's expiry. */
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY, resource_id TEXT NOT NULL,"
+	"  from_state TEXT NOT NULL, to_state TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, time INTEGER NOT NULL);"
+	"CREATE INDEX events_resource ON events(resource_id, seq);"
+	"INSERT INTO events(seq, resource_id, from_state, to_state, reason,"
+	"  time) SELECT row_number() OVER (ORDER BY id), id, '', state,"
+	"  transition_reason, state_time FROM instances;"
+	"ALTER TABLE instances DROP COLUMN transition_reason;"
+	"CREATE INDEX instances_reservation ON instances(reservation_id,"
+	"  launch_index);"
+	"CREATE INDEX instances_state ON instances(state);"
+	"CREATE INDEX instances_zone ON instances(zone);"
+	"CREATE INDEX instances_vpc ON instances(vpc_id);"
+	"CREATE INDEX tags_key_value ON tags(key, value);"
+	"CREATE INDEX instances_client_token ON instances(client_token);"
+	"CREATE INDEX idempotency_created ON idempotency(created);"
+	"CREATE INDEX idempotency_token ON idempotency(token);",
 };
+/* clang-format on */
 
 const size_t store_migrations_count =
-	sizeof(store_migrations) / sizeof(store_migrations[0]);
+    sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/router.h"
+#include "store/meta.h"
 #include "unit.h"
 
 static struct store *store;
@@ -48,8 +49,8 @@ test_fail(struct action_ctx *c, struct out *o, struct err *e)
 #define PARAMS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const struct action table[] = {
-	{ "TestFail", test_fail, ACTION_WRITE, PARAMS("Name") },
-	{ "TestMake", test_make,
+	{ .name = "TestFail", test_fail, ACTION_WRITE, PARAMS("Name") },
+	{ .name = "TestMake", test_make,
 	  ACTION_WRITE | ACTION_DRY_RUN | ACTION_CLIENT_TOKEN,
 	  PARAMS("Name") },
 };

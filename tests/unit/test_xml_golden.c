@@ -16,6 +16,12 @@
 #include <unistd.h>
 
 #include "api/router.h"
+#include "store/hosts.h"
+#include "store/images.h"
+#include "store/instances.h"
+#include "store/keypairs.h"
+#include "store/tags.h"
+#include "store/vpcs.h"
 #include "common/b64.h"
 #include "signed_call.h"
 #include "unit.h"

@@ -27,6 +27,8 @@ int ec2_describe_instance_type_offerings(struct action_ctx *c, struct out *o,
 					 struct err *e);
 
 int ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e);
+int ec2_create_key_pair_prepare(struct action_ctx *c, struct err *e);
+void ec2_create_key_pair_release(struct action_ctx *c);
 int ec2_import_key_pair(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_delete_key_pair(struct action_ctx *c, struct out *o, struct err *e);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/tags.h"
 
 /*
  * EC2's filter wildcards: '*' is any run (also empty), '?' is zero or one
@@ -207,4 +207,50 @@ filters_match(const struct filter_set *fs, const struct filter_spec *spec,
 		if (!filter_match(&fs->v[i], spec, res))
 			return false;
 	return true;
+}
+
+static bool
+values_literal(const struct filter *f)
+{
+	if (f->nvalues == 0)
+		return false;
+	for (size_t i = 0; i < f->nvalues; i++)
+		if (strpbrk(f->values[i], "*?\\"))
+			return false;
+	return true;
+}
+
+bool
+filter_literal(const struct filter_set *fs, const char *name,
+	       struct store_values *out)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct filter *f = &fs->v[i];
+
+		if (strcmp(f->name, name) == 0 && values_literal(f)) {
+			out->v = f->values;
+			out->n = f->nvalues;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t
+filter_tag_literals(const struct filter_set *fs, struct store_tag_match *out,
+		    size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fs->n && n < max; i++) {
+		const struct filter *f = &fs->v[i];
+
+		if (strncmp(f->name, "tag:", 4) != 0 || !values_literal(f))
+			continue;
+		out[n].key = f->name + 4;
+		out[n].values.v = f->values;
+		out[n].values.n = f->nvalues;
+		n++;
+	}
+	return n;
 }

@@ -20,6 +20,9 @@
 #include "common/params.h"
 #include "common/strlist.h"
 
+struct store_values;
+struct store_tag_match;
+
 struct filter {
 	const char *name;		/* borrowed from the request */
 	const struct filter_field *field; /* NULL for the tag filters */
@@ -43,6 +46,18 @@ void filters_free(struct filter_set *fs);
 /* True when res passes every filter. */
 bool filters_match(const struct filter_set *fs, const struct filter_spec *spec,
 		   const void *res);
+
+/*
+ * For list queries that match in SQL: when the filter named name is there
+ * with at least one value and none of its values uses a wildcard or an
+ * escape, point out at its values (borrowed) and return true. The caller
+ * still applies every filter to the rows it gets: the SQL only narrows.
+ */
+bool filter_literal(const struct filter_set *fs, const char *name,
+		    struct store_values *out);
+/* The same for tag:KEY filters: fill up to max, return how many. */
+size_t filter_tag_literals(const struct filter_set *fs,
+			   struct store_tag_match *out, size_t max);
 
 /* EC2 wildcard match: '*', '?', '\' escapes; whole-string, case-sensitive. */
 bool wildcard_match(const char *pattern, const char *s);

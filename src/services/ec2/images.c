@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "store/images.h"
 #include "filter.h"
 #include "paginate.h"
 #include "tags.h"

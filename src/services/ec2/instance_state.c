@@ -342,6 +342,84 @@ check_write(struct out *o, const char *name, const char *status)
 	out_close(o);
 }
 
+/* Offer one instance to the page; write it when it belongs there. */
+static void
+status_offer(struct out *o, const struct filter_set *fs, struct page *pg,
+	     bool all, const struct instance *i)
+{
+	bool running = strcmp(i->state, "running") == 0;
+	struct status_view sv = {
+		i, !running ? "not-applicable"
+		   : i->guest_ready ? "ok" : "initializing",
+	};
+
+	/* Only running instances, unless all are asked for. */
+	if ((!running && !all) || strcmp(i->state, "terminated") == 0 ||
+	    !filters_match(fs, &status_filters, &sv) || !page_take(pg, i->id))
+		return;
+	out_item(o);
+	out_str(o, "instanceId", i->id);
+	out_str(o, "availabilityZone", i->zone);
+	out_open(o, "instanceState");
+	out_int(o, "code", instance_state_code(i->state));
+	out_str(o, "name", i->state);
+	out_close(o);
+	check_write(o, "systemStatus", running ? "ok" : "not-applicable");
+	check_write(o, "instanceStatus", sv.status);
+	out_list(o, "eventsSet");
+	out_list_end(o);
+	out_item_end(o);
+}
+
+#define STATUS_BATCH_MIN 100
+#define STATUS_SCAN_MAX 20000
+
+/*
+ * Every instance in id order, a batch at a time from the token on: the
+ * states and zones SQL can match narrow the query, the filters decide.
+ */
+static int
+status_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
+	    struct page *pg, bool all, struct err *e)
+{
+	static const char *const live[] = { "pending", "running", "stopping",
+					    "stopped", "shutting-down" };
+	static const char *const running[] = { "running" };
+	struct instance_query q = { .order = INSTANCE_BY_ID };
+	char after[PAGE_KEY_MAX], last[32] = "";
+	size_t scanned = 0;
+
+	q.states.v = all ? live : running;
+	q.states.n = all ? sizeof(live) / sizeof(live[0]) : 1;
+	filter_literal(fs, "availability-zone", &q.zones);
+	snprintf(after, sizeof(after), "%s", pg->after);
+	q.after_id = after;
+	q.limit = (size_t)pg->max + 1;
+	if (q.limit < STATUS_BATCH_MIN)
+		q.limit = STATUS_BATCH_MIN;
+	for (;;) {
+		struct instance *v = NULL;
+		size_t n = 0;
+
+		if (store_instance_query(c->tx, &q, &v, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n && !pg->more; i++)
+			status_offer(o, fs, pg, all, &v[i]);
+		scanned += n;
+		if (n) {
+			snprintf(last, sizeof(last), "%s", v[n - 1].id);
+			snprintf(after, sizeof(after), "%s", v[n - 1].id);
+		}
+		instances_free(v, n);
+		if (pg->more || n < q.limit)
+			return 0;
+		if (pg->max && scanned >= STATUS_SCAN_MAX) {
+			page_stop_at(pg, last);
+			return 0;
+		}
+	}
+}
+
 int
 ec2_describe_instance_status(struct action_ctx *c, struct out *o,
 			     struct err *e)
@@ -360,36 +438,14 @@ ec2_describe_instance_status(struct action_ctx *c, struct out *o,
 	    page_parse(c->req, "DescribeInstanceStatus", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &status_filters, &fs, e) < 0)
 		goto out;
-	if (ids.n ? instances_load(c->tx, &ids, &v, &n, e) < 0
-		  : store_instance_list(c->tx, &v, &n, e) < 0)
+	if (ids.n && instances_load(c->tx, &ids, &v, &n, e) < 0)
 		goto out;
 	out_list(o, "instanceStatusSet");
-	for (size_t i = 0; i < n; i++) {
-		bool running = strcmp(v[i].state, "running") == 0;
-		struct status_view sv = {
-			&v[i], !running ? "not-applicable"
-			       : v[i].guest_ready ? "ok" : "initializing",
-		};
-
-		/* Only running instances, unless all are asked for. */
-		if ((!running && !all) ||
-		    strcmp(v[i].state, "terminated") == 0 ||
-		    !filters_match(&fs, &status_filters, &sv) ||
-		    !page_take(&pg, v[i].id))
-			continue;
-		out_item(o);
-		out_str(o, "instanceId", v[i].id);
-		out_str(o, "availabilityZone", v[i].zone);
-		out_open(o, "instanceState");
-		out_int(o, "code", instance_state_code(v[i].state));
-		out_str(o, "name", v[i].state);
-		out_close(o);
-		check_write(o, "systemStatus",
-			    running ? "ok" : "not-applicable");
-		check_write(o, "instanceStatus", sv.status);
-		out_list(o, "eventsSet");
-		out_list_end(o);
-		out_item_end(o);
+	if (ids.n) {
+		for (size_t i = 0; i < n; i++)
+			status_offer(o, &fs, &pg, all, &v[i]);
+	} else if (status_walk(c, o, &fs, &pg, all, e) < 0) {
+		goto out;
 	}
 	out_list_end(o);
 	page_write_token(&pg, o, "nextToken");

@@ -21,6 +21,10 @@
 #include "common/ipv4.h"
 #include "common/mac.h"
 #include "control/sched.h"
+#include "store/hosts.h"
+#include "store/images.h"
+#include "store/keypairs.h"
+#include "store/vpcs.h"
 #include "filter.h"
 #include "instances.h"
 #include "catalog/itypes.h"
@@ -920,16 +924,156 @@ reservation_cmp(const void *a, const void *b)
 	return c ? c : x->launch_index - y->launch_index;
 }
 
+/* A listing's rows are read this many beyond a page at a time... */
+#define LIST_BATCH_MIN 100
+/* ...and no more than this many for one page, when filters SQL cannot
+ * match skip most rows: the page then ends early, with a token. */
+#define LIST_SCAN_MAX 20000
+#define LIST_TAG_FILTERS 8
+
+/* The page key of a DescribeInstances row. */
+static void
+reservation_key(const struct instance *i, char *key, size_t size)
+{
+	snprintf(key, size, "%s\x01%06d", i->reservation_id, i->launch_index);
+}
+
+/* The reservation_key() text back into its parts; false if it is not. */
+static bool
+reservation_key_parse(const char *key, char *res, size_t size, int *index)
+{
+	const char *sep = strchr(key, '\x01');
+	long long v;
+
+	if (!sep || (size_t)(sep - key) >= size ||
+	    parse_ll(sep + 1, 0, 999999, &v) < 0)
+		return false;
+	memcpy(res, key, (size_t)(sep - key));
+	res[sep - key] = '\0';
+	*index = (int)v;
+	return true;
+}
+
+/* The filters SQL matches exactly narrow the query; all still apply. */
+static void
+instance_query_narrow(const struct filter_set *fs, struct instance_query *q,
+		      struct store_tag_match *tags, size_t max)
+{
+	filter_literal(fs, "instance-id", &q->ids);
+	filter_literal(fs, "instance-state-name", &q->states);
+	if (!filter_literal(fs, "availability-zone", &q->zones))
+		filter_literal(fs, "placement-availability-zone", &q->zones);
+	filter_literal(fs, "vpc-id", &q->vpcs);
+	filter_literal(fs, "subnet-id", &q->subnets);
+	q->tags = tags;
+	q->ntags = filter_tag_literals(fs, tags, max);
+}
+
+struct listing {
+	struct action_ctx *c;
+	struct out *o;
+	const struct filter_set *fs;
+	struct page *pg;
+	char open[32];		/* the reservation being written */
+};
+
+/* Offer one instance to the page; write it when it belongs there. */
+static int
+listing_offer(struct listing *l, const struct instance *i, struct err *e)
+{
+	struct instance_view iv = { .i = i, .region = l->c->cfg->region };
+	char key[PAGE_KEY_MAX];
+	bool show;
+
+	if (store_tags_get(l->c->tx, i->id, &iv.tags, e) < 0)
+		return -1;
+	reservation_key(i, key, sizeof(key));
+	show = filters_match(l->fs, &instance_filters, &iv) &&
+	       page_take(l->pg, key);
+	if (show) {
+		if (strcmp(l->open, i->reservation_id) != 0) {
+			if (l->open[0]) {
+				out_list_end(l->o);
+				out_item_end(l->o);
+			}
+			out_item(l->o);
+			out_str(l->o, "reservationId", i->reservation_id);
+			out_str(l->o, "ownerId", i->owner);
+			out_list(l->o, "groupSet");
+			out_list_end(l->o);
+			out_list(l->o, "instancesSet");
+			snprintf(l->open, sizeof(l->open), "%s",
+				 i->reservation_id);
+		}
+		out_item(l->o);
+		instance_write(l->o, l->c, i, &iv.tags);
+		out_item_end(l->o);
+	}
+	tags_free(&iv.tags);
+	return 0;
+}
+
+/*
+ * Walk the instances the filters may match in key order, a batch at a
+ * time from the page's token on, until the page is full and one more
+ * matching row shows another page exists.
+ */
+static int
+listing_walk(struct listing *l, struct err *e)
+{
+	struct store_tag_match tags[LIST_TAG_FILTERS];
+	struct instance_query q = { .order = INSTANCE_BY_RESERVATION };
+	char after[32] = "", last[PAGE_KEY_MAX];
+	size_t scanned = 0;
+
+	instance_query_narrow(l->fs, &q, tags, LIST_TAG_FILTERS);
+	if (l->pg->after[0] &&
+	    !reservation_key_parse(l->pg->after, after, sizeof(after),
+				   &q.after_index))
+		return err_set(e, "InvalidPaginationToken",
+			       "The specified pagination token is not valid "
+			       "or is expired.");
+	q.after_reservation = after;
+	q.limit = (size_t)l->pg->max + 1;
+	if (q.limit < LIST_BATCH_MIN)
+		q.limit = LIST_BATCH_MIN;
+	for (;;) {
+		struct instance *v = NULL;
+		size_t n = 0;
+
+		if (store_instance_query(l->c->tx, &q, &v, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n && !l->pg->more; i++)
+			if (listing_offer(l, &v[i], e) < 0) {
+				instances_free(v, n);
+				return -1;
+			}
+		scanned += n;
+		if (n) {
+			snprintf(after, sizeof(after), "%s",
+				 v[n - 1].reservation_id);
+			q.after_index = v[n - 1].launch_index;
+			reservation_key(&v[n - 1], last, sizeof(last));
+		}
+		instances_free(v, n);
+		if (l->pg->more || n < q.limit)
+			return 0;
+		if (l->pg->max && scanned >= LIST_SCAN_MAX) {
+			page_stop_at(l->pg, last);
+			return 0;
+		}
+	}
+}
+
 int
 ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids;
 	struct filter_set fs = { 0 };
-	struct tag_index tags = { 0 };
 	struct instance *v = NULL;
 	struct page pg;
+	struct listing l = { .c = c, .o = o, .fs = &fs, .pg = &pg };
 	size_t n = 0;
-	const char *open = NULL;	/* the reservation being written */
 	int rc = -1;
 
 	strlist_init(&ids);
@@ -943,51 +1087,19 @@ ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
 			"parameter maxResults");
 		goto out;
 	}
-	if (ids.n) {
-		if (instances_load(c->tx, &ids, &v, &n, e) < 0)
-			goto out;
-	} else if (store_instance_list(c->tx, &v, &n, e) < 0) {
-		goto out;
-	}
-	if (tag_index_load(c->tx, "instance", &tags, e) < 0)
+	if (ids.n && instances_load(c->tx, &ids, &v, &n, e) < 0)
 		goto out;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), reservation_cmp);
 	out_list(o, "reservationSet");
-	for (size_t i = 0; i < n; i++) {
-		struct instance_view iv = { .i = &v[i],
-					    .region = c->cfg->region };
-		char key[PAGE_KEY_MAX];
-		bool show;
-
-		if (tag_index_get(&tags, v[i].id, &iv.tags, e) < 0)
-			goto out;
-		snprintf(key, sizeof(key), "%s\x01%06d", v[i].reservation_id,
-			 v[i].launch_index);
-		show = filters_match(&fs, &instance_filters, &iv) &&
-		       page_take(&pg, key);
-		if (show) {
-			if (!open || strcmp(v[i].reservation_id, open) != 0) {
-				if (open) {
-					out_list_end(o);
-					out_item_end(o);
-				}
-				out_item(o);
-				out_str(o, "reservationId",
-					v[i].reservation_id);
-				out_str(o, "ownerId", v[i].owner);
-				out_list(o, "groupSet");
-				out_list_end(o);
-				out_list(o, "instancesSet");
-				open = v[i].reservation_id;
-			}
-			out_item(o);
-			instance_write(o, c, &v[i], &iv.tags);
-			out_item_end(o);
-		}
-		free(iv.tags.v);
+	if (ids.n) {
+		for (size_t i = 0; i < n; i++)
+			if (listing_offer(&l, &v[i], e) < 0)
+				goto out;
+	} else if (listing_walk(&l, e) < 0) {
+		goto out;
 	}
-	if (open) {
+	if (l.open[0]) {
 		out_list_end(o);
 		out_item_end(o);
 	}
@@ -995,7 +1107,6 @@ ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
 	page_write_token(&pg, o, "nextToken");
 	rc = 0;
 out:
-	tag_index_free(&tags);
 	instances_free(v, n);
 	filters_free(&fs);
 	strlist_free(&ids);

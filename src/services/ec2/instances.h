@@ -9,7 +9,7 @@
 #include "common/err.h"
 #include "common/out.h"
 #include "common/strlist.h"
-#include "store/store.h"
+#include "store/instances.h"
 
 /* pending 0, running 16, shutting-down 32, terminated 48, stopping 64,
  * stopped 80; -1 for an unknown name. */

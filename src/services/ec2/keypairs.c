@@ -15,6 +15,7 @@
 
 #include "common/b64.h"
 #include "common/ids.h"
+#include "store/keypairs.h"
 #include "filter.h"
 #include "keymat.h"
 #include "tags.h"
@@ -61,38 +62,77 @@ keypair_save(struct action_ctx *c, const char *name, const struct keymat *km,
 	return tags_put(c->tx, k->id, tags, e);
 }
 
+/*
+ * CreateKeyPair's key is made before its transaction begins: an RSA key
+ * takes a good fraction of a second, and a write transaction holds the
+ * store's only write lock.
+ */
+struct keygen {
+	const char *name;	/* borrowed from the request */
+	struct keymat km;
+};
+
 int
-ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e)
+ec2_create_key_pair_prepare(struct action_ctx *c, struct err *e)
 {
 	static const char *const types[] = { "rsa", "ed25519", NULL };
 	static const char *const formats[] = { "pem", "ppk", NULL };
-	const char *name = NULL, *type = "rsa", *format = "pem";
-	struct keymat km = { 0 };
+	const char *type = "rsa", *format = "pem";
 	enum keymat_type kt;
 	enum keymat_format kf;
+	struct keygen *kg = calloc(1, sizeof(*kg));
+
+	if (!kg)
+		return err_set(e, "InternalError", "Out of memory.");
+	if (param_str(c->req, "KeyName", true, 255, &kg->name, e) < 0 ||
+	    key_name_check(kg->name, e) < 0 ||
+	    param_enum(c->req, "KeyType", false, types, &type, e) < 0 ||
+	    param_enum(c->req, "KeyFormat", false, formats, &format, e) < 0)
+		goto fail;
+	keymat_type_parse(type, &kt);
+	keymat_format_parse(format, &kf);
+	if (keymat_generate(kt, kf, kg->name, &kg->km, e) < 0)
+		goto fail;
+	c->prepared = kg;
+	return 0;
+fail:
+	keymat_clear(&kg->km);
+	free(kg);
+	return -1;
+}
+
+void
+ec2_create_key_pair_release(struct action_ctx *c)
+{
+	struct keygen *kg = c->prepared;
+
+	if (kg) {
+		keymat_clear(&kg->km);
+		free(kg);
+	}
+	c->prepared = NULL;
+}
+
+int
+ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e)
+{
+	const struct keygen *kg = c->prepared;
 	struct tags tags = { 0 };
 	struct keypair k;
 	int rc = -1;
 
-	if (param_str(c->req, "KeyName", true, 255, &name, e) < 0 ||
-	    key_name_check(name, e) < 0 ||
-	    param_enum(c->req, "KeyType", false, types, &type, e) < 0 ||
-	    param_enum(c->req, "KeyFormat", false, formats, &format, e) < 0 ||
-	    tagspec_parse(c->req, "key-pair", &tags, e) < 0)
-		goto out;
-	keymat_type_parse(type, &kt);
-	keymat_format_parse(format, &kf);
-	if (keymat_generate(kt, kf, name, &km, e) < 0 ||
-	    keypair_save(c, name, &km, &tags, &k, e) < 0)
+	if (!kg)
+		return err_set(e, "InternalError", "No key was generated.");
+	if (tagspec_parse(c->req, "key-pair", &tags, e) < 0 ||
+	    keypair_save(c, kg->name, &kg->km, &tags, &k, e) < 0)
 		goto out;
 	out_str(o, "keyPairId", k.id);
 	tags_write(o, &tags);
-	out_str(o, "keyName", name);
-	out_str(o, "keyFingerprint", km.fingerprint);
-	out_str(o, "keyMaterial", km.private_key);
+	out_str(o, "keyName", kg->name);
+	out_str(o, "keyFingerprint", kg->km.fingerprint);
+	out_str(o, "keyMaterial", kg->km.private_key);
 	rc = 0;
 out:
-	keymat_clear(&km);
 	free(tags.v);
 	return rc;
 }
@@ -189,26 +229,28 @@ static const struct filter_spec keypair_filters = {
 
 /* Every name and id asked for must exist, or the whole call fails. */
 static int
-keypairs_asked_exist(const struct keypair *v, size_t n,
-		     const struct strlist *names, const struct strlist *ids,
-		     struct err *e)
+keypairs_asked_exist(struct store_tx *tx, const struct strlist *names,
+		     const struct strlist *ids, struct err *e)
 {
-	for (size_t i = 0; i < names->n; i++) {
-		size_t k = 0;
+	struct keypair k = { 0 };
+	int rc;
 
-		while (k < n && strcmp(v[k].name, names->v[i]) != 0)
-			k++;
-		if (k == n)
+	for (size_t i = 0; i < names->n; i++) {
+		rc = store_keypair_get(tx, names->v[i], NULL, &k, e);
+		keypair_clear(&k);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
 			return err_set(e, "InvalidKeyPair.NotFound",
 				       "The key pair '%.255s' does not exist",
 				       names->v[i]);
 	}
 	for (size_t i = 0; i < ids->n; i++) {
-		size_t k = 0;
-
-		while (k < n && strcmp(v[k].id, ids->v[i]) != 0)
-			k++;
-		if (k == n)
+		rc = store_keypair_get(tx, NULL, ids->v[i], &k, e);
+		keypair_clear(&k);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
 			return err_set(e, "InvalidKeyPair.NotFound",
 				       "The key pair ID '%.100s' does not "
 				       "exist", ids->v[i]);
@@ -216,13 +258,16 @@ keypairs_asked_exist(const struct keypair *v, size_t n,
 	return 0;
 }
 
+#define KEYPAIR_TAG_FILTERS 8
+
 int
 ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist names, ids;
 	struct filter_set fs = { 0 };
 	struct keypair *v = NULL;
-	struct tag_index tags = { 0 };
+	struct store_tag_match tags[KEYPAIR_TAG_FILTERS];
+	struct keypair_query q = { 0 };
 	bool with_public = false;
 	size_t n = 0;
 	int rc = -1;
@@ -233,18 +278,29 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 	    param_strlist(c->req, "KeyPairId", 1000, &ids, e) < 0 ||
 	    param_bool(c->req, "IncludePublicKey", &with_public, e) < 0 ||
 	    filters_parse(c->req, &keypair_filters, &fs, e) < 0 ||
-	    store_keypair_list(c->tx, &v, &n, e) < 0 ||
-	    keypairs_asked_exist(v, n, &names, &ids, e) < 0 ||
-	    tag_index_load(c->tx, "key-pair", &tags, e) < 0)
+	    keypairs_asked_exist(c->tx, &names, &ids, e) < 0)
+		goto out;
+	/* The names and ids asked for, and the filters SQL matches exactly,
+	 * narrow the query; every filter still applies below. */
+	q.names.v = (const char *const *)names.v;
+	q.names.n = names.n;
+	q.ids.v = (const char *const *)ids.v;
+	q.ids.n = ids.n;
+	if (!names.n)
+		filter_literal(&fs, "key-name", &q.names);
+	if (!ids.n)
+		filter_literal(&fs, "key-pair-id", &q.ids);
+	filter_literal(&fs, "fingerprint", &q.fingerprints);
+	filter_literal(&fs, "key-type", &q.types);
+	q.tags = tags;
+	q.ntags = filter_tag_literals(&fs, tags, KEYPAIR_TAG_FILTERS);
+	if (store_keypair_query(c->tx, &q, &v, &n, e) < 0)
 		goto out;
 	out_list(o, "keySet");
 	for (size_t i = 0; i < n; i++) {
 		struct keypair_view kv = { .k = &v[i] };
 
-		if ((names.n && !strlist_contains(&names, v[i].name)) ||
-		    (ids.n && !strlist_contains(&ids, v[i].id)))
-			continue;
-		if (tag_index_get(&tags, v[i].id, &kv.tags, e) < 0) {
+		if (store_tags_get(c->tx, v[i].id, &kv.tags, e) < 0) {
 			out_list_end(o);
 			goto out;
 		}
@@ -260,12 +316,11 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 			out_str(o, "keyFingerprint", v[i].fingerprint);
 			out_item_end(o);
 		}
-		free(kv.tags.v);
+		tags_free(&kv.tags);
 	}
 	out_list_end(o);
 	rc = 0;
 out:
-	tag_index_free(&tags);
 	keypairs_free(v, n);
 	filters_free(&fs);
 	strlist_free(&names);

@@ -139,6 +139,13 @@ page_take(struct page *p, const char *key)
 }
 
 void
+page_stop_at(struct page *p, const char *key)
+{
+	p->more = true;
+	snprintf(p->last, sizeof(p->last), "%s", key);
+}
+
+void
 page_write_token(const struct page *p, struct out *o, const char *name)
 {
 	char token[PAGE_KEY_MAX * 2];

@@ -42,6 +42,14 @@ int page_parse(const struct param *req, const char *scope, long long min,
  */
 bool page_take(struct page *p, const char *key);
 
+/*
+ * End the page early, after key (the last item looked at, matching or
+ * not): the listing looked at as many items as it may for one page. The
+ * next page starts after key. EC2 too may answer fewer than MaxResults
+ * items with a token.
+ */
+void page_stop_at(struct page *p, const char *key);
+
 /* Write <nextToken> when another page exists. */
 void page_write_token(const struct page *p, struct out *o, const char *name);
 

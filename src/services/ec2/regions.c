@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "store/vpcs.h"
 
 /* DescribeRegions. */
 

@@ -420,48 +420,106 @@ static const struct filter_spec tagged_filters = {
 	.tags = tagged_as_tags,
 };
 
+#define TAGS_BATCH_MIN 100
+#define TAGS_SCAN_MAX 20000
+
+/* Offer one tag to the page; write it when it belongs there. */
+static void
+tag_offer(struct out *o, const struct filter_set *fs, struct page *pg,
+	  const struct tagged *row)
+{
+	struct tag_row r = { .row = row, .one = { row->key, row->value } };
+	char key[PAGE_KEY_MAX];
+
+	r.as_tags.v = &r.one;
+	r.as_tags.n = 1;
+	if (!filters_match(fs, &tagged_filters, &r))
+		return;
+	/* Rows come ordered by (resource id, key); NUL-free join. */
+	snprintf(key, sizeof(key), "%s\x01%s", row->resource_id, row->key);
+	if (!page_take(pg, key))
+		return;
+	out_item(o);
+	out_str(o, "resourceId", row->resource_id);
+	out_str(o, "resourceType", row->resource_type);
+	out_str(o, "key", row->key);
+	out_str(o, "value", row->value);
+	out_item_end(o);
+}
+
+/*
+ * Walk the tags the filters may match in key order, a batch at a time
+ * from the token on: the filters SQL matches exactly narrow the query.
+ */
+static int
+tags_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
+	  struct page *pg, struct err *e)
+{
+	struct tag_query q = { 0 };
+	char after[PAGE_KEY_MAX], *sep, last[PAGE_KEY_MAX] = "";
+	size_t scanned = 0;
+
+	filter_literal(fs, "resource-id", &q.resource_ids);
+	filter_literal(fs, "resource-type", &q.types);
+	filter_literal(fs, "key", &q.keys);
+	filter_literal(fs, "value", &q.values);
+	snprintf(after, sizeof(after), "%s", pg->after);
+	sep = strchr(after, '\x01');
+	if (after[0] && !sep)
+		return err_set(e, "InvalidPaginationToken",
+			       "The specified pagination token is not valid "
+			       "or is expired.");
+	if (sep)
+		*sep = '\0';
+	q.after_id = after;
+	q.after_key = sep ? sep + 1 : "";
+	q.limit = (size_t)pg->max + 1;
+	if (q.limit < TAGS_BATCH_MIN)
+		q.limit = TAGS_BATCH_MIN;
+	for (;;) {
+		struct tagged *rows = NULL;
+		size_t n = 0;
+
+		if (store_tags_query(c->tx, &q, &rows, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n && !pg->more; i++)
+			tag_offer(o, fs, pg, &rows[i]);
+		scanned += n;
+		if (n) {
+			snprintf(last, sizeof(last), "%s\x01%s",
+				 rows[n - 1].resource_id, rows[n - 1].key);
+			snprintf(after, sizeof(after), "%s", last);
+			sep = strchr(after, '\x01');
+			*sep = '\0';
+			q.after_key = sep + 1;
+		}
+		tagged_free(rows, n);
+		if (pg->more || n < q.limit)
+			return 0;
+		if (pg->max && scanned >= TAGS_SCAN_MAX) {
+			page_stop_at(pg, last);
+			return 0;
+		}
+	}
+}
+
 int
 ec2_describe_tags(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct filter_set fs = { 0 };
-	struct tagged *rows = NULL;
 	struct page pg;
-	size_t n = 0;
 	int rc = -1;
 
 	if (page_parse(c->req, "DescribeTags", 5, 1000, &pg, e) < 0 ||
-	    filters_parse(c->req, &tagged_filters, &fs, e) < 0 ||
-	    store_tags_all(c->tx, &rows, &n, e) < 0)
+	    filters_parse(c->req, &tagged_filters, &fs, e) < 0)
 		goto out;
 	out_list(o, "tagSet");
-	for (size_t i = 0; i < n; i++) {
-		struct tag_row r = {
-			.row = &rows[i],
-			.one = { rows[i].key, rows[i].value },
-		};
-		char key[PAGE_KEY_MAX];
-
-		r.as_tags.v = &r.one;
-		r.as_tags.n = 1;
-		if (!filters_match(&fs, &tagged_filters, &r))
-			continue;
-		/* Rows come ordered by (resource id, key); NUL-free join. */
-		snprintf(key, sizeof(key), "%s\x01%s", rows[i].resource_id,
-			 rows[i].key);
-		if (!page_take(&pg, key))
-			continue;
-		out_item(o);
-		out_str(o, "resourceId", rows[i].resource_id);
-		out_str(o, "resourceType", rows[i].resource_type);
-		out_str(o, "key", rows[i].key);
-		out_str(o, "value", rows[i].value);
-		out_item_end(o);
-	}
+	if (tags_walk(c, o, &fs, &pg, e) < 0)
+		goto out;
 	out_list_end(o);
 	page_write_token(&pg, o, "nextToken");
 	rc = 0;
 out:
-	tagged_free(rows, n);
 	filters_free(&fs);
 	return rc;
 }

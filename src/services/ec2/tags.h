@@ -9,7 +9,7 @@
 #include "common/err.h"
 #include "common/out.h"
 #include "common/params.h"
-#include "store/store.h"
+#include "store/tags.h"
 
 #define TAGS_PER_RESOURCE 50
 #define TAG_KEY_MAX 128		/* Unicode characters */
