@@ -451,6 +451,11 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 	bool dry_run = false;
 	int rc;
 
+	/* EC2's common error for no action at all. */
+	if (!param_value(root, "Action"))
+		return err_set(e, "MissingAction",
+			       "The request must contain the parameter "
+			       "Action.");
 	if (param_str(root, "Action", true, 63, &name, e) < 0)
 		return -1;
 	/* Action names are letters and digits; nothing else reaches a log. */

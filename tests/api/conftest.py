@@ -21,7 +21,7 @@ from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, os.environ.get("EC2D_BIN", "build/ec2d"))
-FIXTURES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "ec2-requests")
+FIXTURES = os.path.join(ROOT, "tests", "data", "ec2-requests")
 REGION = "us-east-1"
 
 

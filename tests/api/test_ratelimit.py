@@ -85,6 +85,8 @@ def test_unauthenticated_requests_are_not_counted(limited):
         if call(limited, {"Action": "DescribeRegions",
                           "Version": VERSION})[1] == "RequestLimitExceeded":
             break
+    else:
+        pytest.fail("ten requests at once were never throttled")
     status, code, _, _ = call(limited, {"Action": "DescribeRegions",
                                         "Version": VERSION},
                               secret="x" * 40)

@@ -1,6 +1,6 @@
 /*
  * test_query.c - decoding Query requests into the parameter tree (every
- * body in the shared fixtures, plus hostile input), the EC2 XML encoder
+ * body in tests/data/ec2-requests, plus hostile input), the EC2 XML encoder
  * and escaping, filter wildcards, pagination tokens and base64.
  */
 #include <dirent.h>
@@ -15,7 +15,7 @@
 #include "services/ec2/paginate.h"
 #include "unit.h"
 
-#define FIXTURES "../../../shared/fixtures/ec2-requests"
+#define FIXTURES "../data/ec2-requests"
 
 static char *
 slurp(const char *path, size_t *len)

@@ -118,7 +118,7 @@ main(void)
 	a = api_new_table(&cfg, store, table, 2);
 
 	st = call(a, KV("Version", V), body, sizeof(body), code);
-	CHECK(st == 400 && strcmp(code, "MissingParameter") == 0,
+	CHECK(st == 400 && strcmp(code, "MissingAction") == 0,
 	      "no Action: %d %s", st, code);
 	st = call(a, KV("Action", "TestMake", "Name", "x"), body, sizeof(body),
 		  code);

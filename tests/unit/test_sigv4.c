@@ -3,7 +3,7 @@
  *
  * Three sources of signed requests, all raw HTTP/1.1 parsed by the small
  * parser below: the captures of aws-cli, boto3 and packer in
- * shared/fixtures/ec2-requests (each must verify at its own X-Amz-Date and
+ * tests/data/ec2-requests (each must verify at its own X-Amz-Date and
  * fail after every kind of tampering), golden requests botocore signed for
  * tests/data/sigv4 (presigned URLs, Date fallback, content hash, repeated
  * headers, path and query canonicalisation; see generate.py there), and
@@ -21,7 +21,7 @@
 #include "api/sigv4.h"
 #include "unit.h"
 
-#define FIXTURES "../../../shared/fixtures/ec2-requests"
+#define FIXTURES "../data/ec2-requests"
 #define DATA "../data/sigv4"
 #define SEPARATOR "=== END OF REQUEST ==="
 #define KEY_ID "AKIDEXAMPLE"

@@ -3,8 +3,8 @@
  *
  * CHECK(cond, fmt, ...) records a pass or a failure with a message;
  * UNIT_DONE() prints the closing "N passed, N failed" line and returns the
- * exit status. Tests run from tests/unit/, so data is under ../data/ and the
- * shared fixtures under ../../../shared/fixtures/.
+ * exit status. Tests run from tests/unit/, so their data (requests real
+ * clients sent included) is under ../data/.
  */
 #ifndef EC2D_TESTS_UNIT_H
 #define EC2D_TESTS_UNIT_H
