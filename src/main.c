@@ -35,86 +35,86 @@
 #include "version.h"
 
 static const char usage[] =
-	"usage: ec2d COMMAND [options]\n"
-	"\n"
-	"Commands:\n"
-	"  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
-	"  env       print export lines that point aws-cli and boto3 at ec2d\n"
-	"  actions   print the implemented actions (docs/api-coverage.md)\n"
-	"  version   print the version\n"
-	"\n"
-	"Options (serve and env; also as `key = value` lines in --config):\n"
-	"  --config FILE          read settings from FILE first\n"
-	"  --data-dir DIR         state directory [/var/lib/ec2d]\n"
-	"  --listen HOST:PORT     address to serve on [127.0.0.1:8799];\n"
-	"                         port 0 picks a free one\n"
-	"  --endpoint URL         the URL clients use [from --listen]\n"
-	"  --region NAME          region name [us-east-1]\n"
-	"  --zones A,B,...        zone names [REGIONa,REGIONb,REGIONc]\n"
-	"  --tls on|off           HTTPS; without --tls-cert a self-signed\n"
-	"                         certificate is made in DIR/tls/ [off]\n"
-	"  --tls-cert FILE        PEM certificate (turns HTTPS on)\n"
-	"  --tls-key FILE         PEM private key\n"
-	"  --rate-limit N         requests per second per access key;\n"
-	"                         0 turns limiting off [200]\n"
-	"  --rate-burst N         burst size of that limit [400]\n"
-	"  --threads N            HTTP worker threads [2]\n"
-	"  --max-connections N    concurrent connections [1000]\n"
-	"  --log-level LEVEL      debug, info, warn or error [info]\n"
-	"  --image-root DIR       image manifests may only come from here\n"
-	"                         [DATA-DIR/images]\n"
-	"  --default-image FILE   manifest registered at start when present\n"
-	"                         [IMAGE-ROOT/default/image.json]; none: skip\n"
-	"  --accel auto|kvm|tcg   auto boots a probe guest under KVM [auto]\n"
-	"  --qemu FILE, --qemu-img FILE   [/usr/bin/qemu-system-x86_64, ...]\n"
-	"  --stop-timeout-ms N    ACPI grace before a stop is forced [30000]\n"
-	"  --stop-instances-on-exit true|false   power guests off when ec2d\n"
-	"                         stops; else they run on and are adopted\n"
-	"                         at the next start [false]\n"
-	"  --run-as USER          QEMU runs as this user; auto: ec2d-qemu\n"
-	"                         when it exists, else nobody; root:\n"
-	"                         unchanged [auto]\n"
-	"  --hosts-per-zone N     simulated hosts in each zone (1..4) [1]\n"
-	"  --host-vcpus N, --host-memory-mib N, --host-gpus N\n"
-	"                         capacity of each zone's host, in instance-\n"
-	"                         type units [64, 262144, 0]\n"
-	"  --guest-vcpu-divisor N, --guest-memory-divisor N\n"
-	"                         a guest gets its type's vCPUs and memory\n"
-	"                         divided by these [2, 4]\n";
+    "usage: ec2d COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
+    "  env       print export lines that point aws-cli and boto3 at ec2d\n"
+    "  actions   print the implemented actions (docs/api-coverage.md)\n"
+    "  version   print the version\n"
+    "\n"
+    "Options (serve and env; also as `key = value` lines in --config):\n"
+    "  --config FILE          read settings from FILE first\n"
+    "  --data-dir DIR         state directory [/var/lib/ec2d]\n"
+    "  --listen HOST:PORT     address to serve on [127.0.0.1:8799];\n"
+    "                         port 0 picks a free one\n"
+    "  --endpoint URL         the URL clients use [from --listen]\n"
+    "  --region NAME          region name [us-east-1]\n"
+    "  --zones A,B,...        zone names [REGIONa,REGIONb,REGIONc]\n"
+    "  --tls on|off           HTTPS; without --tls-cert a self-signed\n"
+    "                         certificate is made in DIR/tls/ [off]\n"
+    "  --tls-cert FILE        PEM certificate (turns HTTPS on)\n"
+    "  --tls-key FILE         PEM private key\n"
+    "  --rate-limit N         requests per second per access key;\n"
+    "                         0 turns limiting off [200]\n"
+    "  --rate-burst N         burst size of that limit [400]\n"
+    "  --threads N            HTTP worker threads [2]\n"
+    "  --max-connections N    concurrent connections [1000]\n"
+    "  --log-level LEVEL      debug, info, warn or error [info]\n"
+    "  --image-root DIR       image manifests may only come from here\n"
+    "                         [DATA-DIR/images]\n"
+    "  --default-image FILE   manifest registered at start when present\n"
+    "                         [IMAGE-ROOT/default/image.json]; none: skip\n"
+    "  --accel auto|kvm|tcg   auto boots a probe guest under KVM [auto]\n"
+    "  --qemu FILE, --qemu-img FILE   [/usr/bin/qemu-system-x86_64, ...]\n"
+    "  --stop-timeout-ms N    ACPI grace before a stop is forced [30000]\n"
+    "  --stop-instances-on-exit true|false   power guests off when ec2d\n"
+    "                         stops; else they run on and are adopted\n"
+    "                         at the next start [false]\n"
+    "  --run-as USER          QEMU runs as this user; auto: ec2d-qemu\n"
+    "                         when it exists, else nobody; root:\n"
+    "                         unchanged [auto]\n"
+    "  --hosts-per-zone N     simulated hosts in each zone (1..4) [1]\n"
+    "  --host-vcpus N, --host-memory-mib N, --host-gpus N\n"
+    "                         capacity of each zone's host, in instance-\n"
+    "                         type units [64, 262144, 0]\n"
+    "  --guest-vcpu-divisor N, --guest-memory-divisor N\n"
+    "                         a guest gets its type's vCPUs and memory\n"
+    "                         divided by these [2, 4]\n";
 
 enum { CMD_SERVE, CMD_ENV };
 
 static const struct option long_opts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "data-dir", required_argument, NULL, 0 },
-	{ "listen", required_argument, NULL, 0 },
-	{ "endpoint", required_argument, NULL, 0 },
-	{ "region", required_argument, NULL, 0 },
-	{ "zones", required_argument, NULL, 0 },
-	{ "tls", required_argument, NULL, 0 },
-	{ "tls-cert", required_argument, NULL, 0 },
-	{ "tls-key", required_argument, NULL, 0 },
-	{ "rate-limit", required_argument, NULL, 0 },
-	{ "rate-burst", required_argument, NULL, 0 },
-	{ "threads", required_argument, NULL, 0 },
-	{ "max-connections", required_argument, NULL, 0 },
-	{ "log-level", required_argument, NULL, 0 },
-	{ "image-root", required_argument, NULL, 0 },
-	{ "accel", required_argument, NULL, 0 },
-	{ "qemu", required_argument, NULL, 0 },
-	{ "qemu-img", required_argument, NULL, 0 },
-	{ "stop-timeout-ms", required_argument, NULL, 0 },
-	{ "stop-instances-on-exit", required_argument, NULL, 0 },
-	{ "run-as", required_argument, NULL, 0 },
-	{ "hosts-per-zone", required_argument, NULL, 0 },
-	{ "host-vcpus", required_argument, NULL, 0 },
-	{ "host-memory-mib", required_argument, NULL, 0 },
-	{ "host-gpus", required_argument, NULL, 0 },
-	{ "guest-vcpu-divisor", required_argument, NULL, 0 },
-	{ "guest-memory-divisor", required_argument, NULL, 0 },
-	{ "default-image", required_argument, NULL, 0 },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"config", required_argument, NULL, 'c'},
+    {"data-dir", required_argument, NULL, 0},
+    {"listen", required_argument, NULL, 0},
+    {"endpoint", required_argument, NULL, 0},
+    {"region", required_argument, NULL, 0},
+    {"zones", required_argument, NULL, 0},
+    {"tls", required_argument, NULL, 0},
+    {"tls-cert", required_argument, NULL, 0},
+    {"tls-key", required_argument, NULL, 0},
+    {"rate-limit", required_argument, NULL, 0},
+    {"rate-burst", required_argument, NULL, 0},
+    {"threads", required_argument, NULL, 0},
+    {"max-connections", required_argument, NULL, 0},
+    {"log-level", required_argument, NULL, 0},
+    {"image-root", required_argument, NULL, 0},
+    {"accel", required_argument, NULL, 0},
+    {"qemu", required_argument, NULL, 0},
+    {"qemu-img", required_argument, NULL, 0},
+    {"stop-timeout-ms", required_argument, NULL, 0},
+    {"stop-instances-on-exit", required_argument, NULL, 0},
+    {"run-as", required_argument, NULL, 0},
+    {"hosts-per-zone", required_argument, NULL, 0},
+    {"host-vcpus", required_argument, NULL, 0},
+    {"host-memory-mib", required_argument, NULL, 0},
+    {"host-gpus", required_argument, NULL, 0},
+    {"guest-vcpu-divisor", required_argument, NULL, 0},
+    {"guest-memory-divisor", required_argument, NULL, 0},
+    {"default-image", required_argument, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -195,7 +195,7 @@ static int
 ensure_account(struct store *s, bool *created, struct err *e)
 {
 	struct store_tx *tx = store_begin(s, true, e);
-	struct access_key k = { 0 };
+	struct access_key k = {0};
 	char account[16];
 	int rc;
 
@@ -287,8 +287,9 @@ root_key(struct store *s, struct access_key *k, struct err *e)
 		rc = store_access_key_get(tx, id, k, e);
 	store_rollback(tx);
 	if (rc == 1)
-		err_set(e, "InternalError", "no root access key yet: run "
-					    "`ec2d serve` once");
+		err_set(e, "InternalError",
+			"no root access key yet: run "
+			"`ec2d serve` once");
 	return rc == 0 ? 0 : -1;
 }
 
@@ -372,8 +373,8 @@ tls_material(struct config *cfg, char **cert, char **key)
 		    (int)sizeof(dir) - 16)
 			return die("%s", "the data directory path is too long");
 		mkdir(dir, 0700);
-		snprintf(cfg->tls_cert, sizeof(cfg->tls_cert), "%.1000s/cert.pem",
-			 dir);
+		snprintf(cfg->tls_cert, sizeof(cfg->tls_cert),
+			 "%.1000s/cert.pem", dir);
 		snprintf(cfg->tls_key, sizeof(cfg->tls_key), "%.1000s/key.pem",
 			 dir);
 		snprintf(host, sizeof(host), "%.*s",
@@ -434,7 +435,7 @@ cmd_serve(struct config *cfg)
 	char msg[512], url[300], ready[CONFIG_PATH_MAX + 800];
 	char account[16] = "";
 	char *cert = NULL, *key = NULL;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	enum log_level level;
 	bool created;
 	sigset_t set;
@@ -543,7 +544,7 @@ cmd_env(struct config *cfg)
 {
 	struct store *store = NULL;
 	struct access_key k;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	char path[CONFIG_PATH_MAX + 16], url[300];
 	char *saved;
 	int rc = 1;
@@ -602,7 +603,8 @@ cmd_actions(void)
 		const struct action *a = api_service_actions(s, &name, &n);
 
 		printf("\n## %s (%zu actions)\n\n| action | DryRun | "
-		       "ClientToken |\n| --- | --- | --- |\n", name, n);
+		       "ClientToken |\n| --- | --- | --- |\n",
+		       name, n);
 		for (size_t i = 0; i < n; i++)
 			printf("| %s | %s | %s |\n", a[i].name,
 			       a[i].flags & ACTION_DRY_RUN ? "yes" : "",

@@ -34,9 +34,8 @@ struct cgroups {
 	size_t n;
 };
 
-static int
-write_file(const char *dir, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int write_file(const char *dir, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 write_file(const char *dir, const char *file, const char *fmt, ...)
@@ -173,7 +172,8 @@ open_v1(struct cgroups *cg, const char *root, const char *name)
 		if (rc)
 			return rc;
 		if (snprintf(cg->base[i], sizeof(cg->base[i]), "%s/%s%s/%s",
-			     root, ctl[i], self, name) >= (int)sizeof(cg->base[i]))
+			     root, ctl[i], self,
+			     name) >= (int)sizeof(cg->base[i]))
 			return -ENAMETOOLONG;
 		rc = make_dirs(cg->base[i]);
 		if (rc) {
@@ -260,8 +260,9 @@ cgroup_destroy(struct cgroups *cg)
 	}
 	for (size_t i = 0; err && i < cg->n; i++)
 		if (access(cg->base[i], F_OK) == 0)
-			log_msg(LOG_WARN, "cgroup left", "cgroup=%s reason=\"%s\"",
-				cg->base[i], strerror(err));
+			log_msg(LOG_WARN, "cgroup left",
+				"cgroup=%s reason=\"%s\"", cg->base[i],
+				strerror(err));
 }
 
 enum cgroup_mode
@@ -272,8 +273,8 @@ cgroup_mode(const struct cgroups *cg)
 
 /* Limits of one instance cgroup; which files depends on mode and i. */
 static int
-set_limits(const struct cgroups *cg, size_t i, const char *dir,
-	   unsigned vcpus, unsigned long long memory_bytes)
+set_limits(const struct cgroups *cg, size_t i, const char *dir, unsigned vcpus,
+	   unsigned long long memory_bytes)
 {
 	/* The vCPUs, plus half a CPU for QEMU's own threads (device I/O,
 	 * the console): at exactly `vcpus` a booting TCG guest is throttled
@@ -283,8 +284,8 @@ set_limits(const struct cgroups *cg, size_t i, const char *dir,
 	int rc;
 
 	if (cg->mode == CGROUP_V2) {
-		rc = write_file(dir, "cpu.max", "%llu %u", quota,
-				CPU_PERIOD_US);
+		rc =
+		    write_file(dir, "cpu.max", "%llu %u", quota, CPU_PERIOD_US);
 		return rc ? rc
 			  : write_file(dir, "memory.max", "%llu", memory_bytes);
 	}

@@ -41,9 +41,10 @@ enum cgroup_mode cgroup_mode(const struct cgroups *cg);
 
 /*
  * cgroup_prepare - make (or reuse) instance id's cgroup with a quota of
- * `vcpus` CPUs plus half a CPU for QEMU itself and a limit of memory_bytes, and open its cgroup.procs
- * files for writing into fds (close-on-exec; *n of them, 0 in NONE mode).
- * The caller closes them. 0 or -errno (then nothing is left open).
+ * `vcpus` CPUs plus half a CPU for QEMU itself and a limit of memory_bytes, and
+ * open its cgroup.procs files for writing into fds (close-on-exec; *n of them,
+ * 0 in NONE mode). The caller closes them. 0 or -errno (then nothing is left
+ * open).
  */
 int cgroup_prepare(struct cgroups *cg, const char *id, unsigned vcpus,
 		   unsigned long long memory_bytes, int fds[CGROUP_FDS_MAX],

@@ -880,8 +880,8 @@ host_observe(struct host *h, struct host_instance_status *out, size_t max)
 	return n;
 }
 
-#define CONSOLE_RUN_MAX (8LL << 20)	/* a running guest's console cap */
-#define CONSOLE_RUN_KEEP (64 << 10)	/* what is kept when it is hit */
+#define CONSOLE_RUN_MAX	 (8LL << 20) /* a running guest's console cap */
+#define CONSOLE_RUN_KEEP (64 << 10)  /* what is kept when it is hit */
 
 /*
  * A guest printing without end must not fill the host's disk. QEMU writes

@@ -31,8 +31,7 @@ perm_user_can(const char *path, uid_t uid, gid_t gid, int want, char *why,
 
 	if (uid == 0)
 		return 0;
-	if (!path || path[0] != '/' ||
-	    (len = strlen(path)) >= sizeof(p)) {
+	if (!path || path[0] != '/' || (len = strlen(path)) >= sizeof(p)) {
 		snprintf(why, why_size, "%s: not an absolute path",
 			 path ? path : "(null)");
 		return -EINVAL;
@@ -51,7 +50,8 @@ perm_user_can(const char *path, uid_t uid, gid_t gid, int want, char *why,
 			snprintf(why, why_size,
 				 "folder %s (mode %03o) cannot be searched by "
 				 "uid %u",
-				 p, (unsigned)(st.st_mode & 0777), (unsigned)uid);
+				 p, (unsigned)(st.st_mode & 0777),
+				 (unsigned)uid);
 			return -EACCES;
 		}
 		p[i] = '/';
@@ -63,8 +63,9 @@ perm_user_can(const char *path, uid_t uid, gid_t gid, int want, char *why,
 	if (!mode_grants(&st, uid, gid, want)) {
 		snprintf(why, why_size, "%s (mode %03o) cannot be %s by uid %u",
 			 path, (unsigned)(st.st_mode & 0777),
-			 want & W_OK ? "written" : want & R_OK ? "read"
-							       : "searched",
+			 want & W_OK   ? "written"
+			 : want & R_OK ? "read"
+				       : "searched",
 			 (unsigned)uid);
 		return -EACCES;
 	}

@@ -19,7 +19,7 @@
  * path itself; uid 0 always can. Else -EACCES (or stat's -errno) with a
  * sentence in why naming the first folder or file that stops it.
  */
-int perm_user_can(const char *path, uid_t uid, gid_t gid, int want,
-		  char *why, size_t why_size);
+int perm_user_can(const char *path, uid_t uid, gid_t gid, int want, char *why,
+		  size_t why_size);
 
 #endif

@@ -17,13 +17,26 @@ xml_escape(struct buf *b, const char *s)
 		buf_add(b, s, run);
 		s += run;
 		switch (*s) {
-		case '\0': return;
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
-		default: rep = "&#13;"; break;	/* \r, kept by parsers */
+		case '\0':
+			return;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
+		default:
+			rep = "&#13;";
+			break; /* \r, kept by parsers */
 		}
 		buf_adds(b, rep);
 		s++;
@@ -65,8 +78,7 @@ item_close(struct out *o)
 }
 
 static void
-scalar(struct out *o, const char *name, const char *value,
-       enum out_scalar kind)
+scalar(struct out *o, const char *name, const char *value, enum out_scalar kind)
 {
 	const char *n = name ? name : "item";
 
@@ -77,13 +89,13 @@ scalar(struct out *o, const char *name, const char *value,
 }
 
 static const struct out_ops ec2xml_ops = {
-	.open = tag_open,
-	.close = tag_close,
-	.list_open = tag_open,
-	.list_close = tag_close,
-	.item_open = item_open,
-	.item_close = item_close,
-	.scalar = scalar,
+    .open = tag_open,
+    .close = tag_close,
+    .list_open = tag_open,
+    .list_close = tag_close,
+    .item_open = item_open,
+    .item_close = item_close,
+    .scalar = scalar,
 };
 
 void

@@ -38,7 +38,7 @@ struct req {
 	struct buf body;
 	bool started;
 	bool too_large;
-	bool unsigned_req;	/* no SigV4 at all: refused before the body */
+	bool unsigned_req; /* no SigV4 at all: refused before the body */
 	struct timeval t0;
 };
 
@@ -103,7 +103,7 @@ send_reply(struct MHD_Connection *conn, struct api_reply *rep)
 		api_reply_free(rep);
 		return MHD_NO;
 	}
-	rep->body = NULL;	/* the response owns it now */
+	rep->body = NULL; /* the response owns it now */
 	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
 	MHD_add_response_header(resp, "x-amzn-RequestId", rep->request_id);
 	MHD_add_response_header(resp, "Server", "ec2d");
@@ -118,8 +118,7 @@ elapsed_us(const struct timeval *t0)
 	struct timeval t1;
 
 	gettimeofday(&t1, NULL);
-	return (t1.tv_sec - t0->tv_sec) * 1000000L +
-	       (t1.tv_usec - t0->tv_usec);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_usec - t0->tv_usec);
 }
 
 static enum MHD_Result
@@ -129,7 +128,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http *h = cls;
 	struct req *rq = *req_cls;
-	struct header_list hl = { .n = 0 };
+	struct header_list hl = {.n = 0};
 	struct api_request ar;
 	struct api_reply rep;
 	char *query;
@@ -139,17 +138,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_NO;
 	if (!rq->started) {
 		const char *cl = MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 		rq->started = true;
 		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 			rq->too_large = true;
 		/* An anonymous client gets its answer without any of its body
 		 * being kept: memory goes only to signed requests. */
-		rq->unsigned_req = !MHD_lookup_connection_value(
-					   conn, MHD_HEADER_KIND,
-					   MHD_HTTP_HEADER_AUTHORIZATION) &&
-				   !strstr(rq->uri, "X-Amz-Algorithm=");
+		rq->unsigned_req =
+		    !MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) &&
+		    !strstr(rq->uri, "X-Amz-Algorithm=");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -170,8 +169,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	} else if (rq->too_large || hl.overflow) {
 		struct err e;
 
-		err_set(&e, rq->too_large ? "RequestEntityTooLarge"
-					  : "InvalidParameterValue",
+		err_set(&e,
+			rq->too_large ? "RequestEntityTooLarge"
+				      : "InvalidParameterValue",
 			rq->too_large ? "The request body is larger than %u "
 					"bytes."
 				      : "The request has more than %u headers.",
@@ -182,13 +182,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (query)
 			*query++ = '\0';
 		ar = (struct api_request){
-			.method = method,
-			.path = rq->uri,
-			.query = query ? query : "",
-			.headers = hl.v,
-			.nheaders = hl.n,
-			.body = rq->body.data ? rq->body.data : "",
-			.body_len = rq->body.len,
+		    .method = method,
+		    .path = rq->uri,
+		    .query = query ? query : "",
+		    .headers = hl.v,
+		    .nheaders = hl.n,
+		    .body = rq->body.data ? rq->body.data : "",
+		    .body_len = rq->body.len,
 		};
 		api_handle(h->api, &ar, &rep);
 	}
@@ -206,7 +206,7 @@ http_listen(const char *spec, int *ret_port, char *msg, size_t msgsize)
 {
 	char host[128], port[16];
 	const char *colon = strrchr(spec, ':');
-	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct addrinfo hints = {0}, *ai = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	int fd = -1, one = 1, rc;
@@ -250,8 +250,8 @@ http_listen(const char *spec, int *ret_port, char *msg, size_t msgsize)
 	}
 	freeaddrinfo(ai);
 	*ret_port = ntohs(ss.ss_family == AF_INET6
-				  ? ((struct sockaddr_in6 *)&ss)->sin6_port
-				  : ((struct sockaddr_in *)&ss)->sin_port);
+			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			      : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -273,18 +273,16 @@ http_start(const struct config *cfg, struct api *a, int fd,
 	if (cert_pem)
 		flags |= MHD_USE_TLS;
 	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h,
-		MHD_OPTION_LISTEN_SOCKET, h->fd,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)HTTP_PER_IP_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-		cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
+	    h->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(msg, msgsize, "%s: the HTTP server did not start%s",
 			 cfg->listen, cert_pem ? " (check the TLS files)" : "");
@@ -301,6 +299,6 @@ http_stop(struct http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);	/* closes the listening socket it was given */
+	MHD_stop_daemon(h->d); /* closes the listening socket it was given */
 	free(h);
 }

@@ -11,9 +11,9 @@
 #include "api/router.h"
 #include "common/config.h"
 
-#define HTTP_BODY_MAX (512u << 10)	/* largest request body accepted */
-#define HTTP_PER_IP_CONNECTIONS 128	/* one client cannot take them all */
-#define HTTP_CONN_MEMORY (64u << 10)	/* per-connection header memory */
+#define HTTP_BODY_MAX		(512u << 10) /* largest request body accepted */
+#define HTTP_PER_IP_CONNECTIONS 128 /* one client cannot take them all */
+#define HTTP_CONN_MEMORY	(64u << 10) /* per-connection header memory */
 
 struct http;
 

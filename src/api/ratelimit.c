@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RL_SLOTS 4096
+#define RL_SLOTS   4096
 #define RL_KEY_MAX 129
 
 struct bucket {
@@ -51,7 +51,7 @@ ratelimit_free(struct ratelimit *r)
 static unsigned
 hash(const char *s)
 {
-	unsigned h = 2166136261u;	/* FNV-1a */
+	unsigned h = 2166136261u; /* FNV-1a */
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;

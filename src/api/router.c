@@ -18,7 +18,7 @@
 #include "services/ec2/ec2.h"
 #include "store/idem.h"
 
-#define REPLY_MAX (16u << 20)
+#define REPLY_MAX	 (16u << 20)
 #define CLIENT_TOKEN_MAX 64
 
 struct api {
@@ -109,15 +109,11 @@ api_status_for(const char *code)
 		const char *code;
 		int status;
 	} table[] = {
-		{ "AuthFailure", 401 },
-		{ "DryRunOperation", 412 },
-		{ "InternalError", 500 },
-		{ "MissingAuthenticationToken", 403 },
-		{ "RequestEntityTooLarge", 413 },
-		{ "RequestLimitExceeded", 503 },
-		{ "SignatureDoesNotMatch", 403 },
-		{ "UnauthorizedOperation", 403 },
-		{ "Unavailable", 503 },
+	    {"AuthFailure", 401},	    {"DryRunOperation", 412},
+	    {"InternalError", 500},	    {"MissingAuthenticationToken", 403},
+	    {"RequestEntityTooLarge", 413}, {"RequestLimitExceeded", 503},
+	    {"SignatureDoesNotMatch", 403}, {"UnauthorizedOperation", 403},
+	    {"Unavailable", 503},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -142,10 +138,10 @@ reply_take(struct api_reply *rep, int status, struct buf *b)
 	if (!rep->body) {
 		/* Only a reply over REPLY_MAX or no memory gets here. */
 		static const char fallback[] =
-			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>"
-			"<Errors><Error><Code>InternalError</Code><Message>The "
-			"reply was too large.</Message></Error></Errors>"
-			"</Response>";
+		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>"
+		    "<Errors><Error><Code>InternalError</Code><Message>The "
+		    "reply was too large.</Message></Error></Errors>"
+		    "</Response>";
 
 		rep->status = 500;
 		rep->body = strdup(fallback);
@@ -182,7 +178,6 @@ header(const struct api_request *r, const char *name)
 			return r->headers[i].value;
 	return NULL;
 }
-
 
 struct auth_ctx {
 	struct api *a;
@@ -222,14 +217,14 @@ authenticate(struct api *a, const struct api_request *r,
 	     const struct query_list *q, struct auth_ctx *ac, struct err *e)
 {
 	struct sigv4_request sr = {
-		.method = r->method,
-		.path = r->path,
-		.query = r->query,
-		.decoded = q,
-		.headers = r->headers,
-		.nheaders = r->nheaders,
-		.body = r->body,
-		.body_len = r->body_len,
+	    .method = r->method,
+	    .path = r->path,
+	    .query = r->query,
+	    .decoded = q,
+	    .headers = r->headers,
+	    .nheaders = r->nheaders,
+	    .body = r->body,
+	    .body_len = r->body_len,
 	};
 	struct sigv4_result res;
 
@@ -283,8 +278,7 @@ generic_param(const char *name)
 }
 
 static int
-check_params(const struct action *act, const struct param *root,
-	     struct err *e)
+check_params(const struct action *act, const struct param *root, struct err *e)
 {
 	for (size_t i = 0; i < root->nkids; i++) {
 		const char *name = root->kids[i]->name;
@@ -318,8 +312,8 @@ params_canon(const struct param *p, struct buf *b, const char *prefix,
 		if (depth == 0 && (strcmp(k->name, "ClientToken") == 0 ||
 				   strcmp(k->name, "DryRun") == 0))
 			continue;
-		snprintf(path, sizeof(path), "%s%s%s", prefix,
-			 depth ? "." : "", k->name);
+		snprintf(path, sizeof(path), "%s%s%s", prefix, depth ? "." : "",
+			 k->name);
 		if (k->value) {
 			buf_adds(b, path);
 			buf_addc(b, '=');
@@ -338,8 +332,7 @@ params_hash(const struct param *root, char out[65])
 
 	buf_init(&b, 0);
 	params_canon(root, &b, "", 0);
-	EVP_Digest(b.data ? b.data : "", b.len, md, &mdlen, EVP_sha256(),
-		   NULL);
+	EVP_Digest(b.data ? b.data : "", b.len, md, &mdlen, EVP_sha256(), NULL);
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	buf_free(&b);
@@ -461,7 +454,7 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 	/* Action names are letters and digits; nothing else reaches a log. */
 	if (!*name || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				   "abcdefghijklmnopqrstuvwxyz0123456789") !=
-			      strlen(name))
+			  strlen(name))
 		return err_set(e, "InvalidAction",
 			       "The action is not valid for this web service.");
 	snprintf(rep->action, sizeof(rep->action), "%s", name);
@@ -470,24 +463,26 @@ run(struct api *a, const struct access_key *who, const struct param *root,
 	if (strcmp(version, EC2_API_VERSION) != 0)
 		return err_set(e, "NoSuchVersion",
 			       "The requested version (%.32s) of service "
-			       "AmazonEC2 does not exist", version);
+			       "AmazonEC2 does not exist",
+			       version);
 	act = action_find(a->actions, a->nactions, name);
 	if (!act)
 		return err_set(e, "InvalidAction",
 			       "The action %.63s is not valid for this web "
-			       "service.", name);
+			       "service.",
+			       name);
 	if (check_params(act, root, e) < 0 ||
 	    param_bool(root, "DryRun", &dry_run, e) < 0 ||
-	    param_str(root, "ClientToken", false, CLIENT_TOKEN_MAX, &token,
-		      e) < 0)
+	    param_str(root, "ClientToken", false, CLIENT_TOKEN_MAX, &token, e) <
+		0)
 		return -1;
 	struct action_ctx c = {
-		.cfg = a->cfg,
-		.req = root,
-		.access_key = who->id,
-		.account = who->account,
-		.request_id = rep->request_id,
-		.now = time(NULL),
+	    .cfg = a->cfg,
+	    .req = root,
+	    .access_key = who->id,
+	    .account = who->account,
+	    .request_id = rep->request_id,
+	    .now = time(NULL),
 	};
 	if (act->prepare && act->prepare(&c, e) < 0)
 		return -1;
@@ -502,7 +497,7 @@ void
 api_run(struct api *a, const struct access_key *who, const struct param *root,
 	struct api_reply *rep)
 {
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 
 	memset(rep, 0, sizeof(*rep));
 	id_request(rep->request_id);
@@ -516,7 +511,7 @@ static int
 dispatch(struct api *a, const struct api_request *r, struct api_reply *rep,
 	 struct err *e)
 {
-	struct auth_ctx ac = { 0 };
+	struct auth_ctx ac = {0};
 	struct query_list q;
 	struct param *root = NULL;
 	int rc = -1;
@@ -524,7 +519,8 @@ dispatch(struct api *a, const struct api_request *r, struct api_reply *rep,
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
 		return err_set(e, "UnsupportedOperation",
 			       "The HTTP method %.16s is not supported: EC2 "
-			       "requests use GET or POST.", r->method);
+			       "requests use GET or POST.",
+			       r->method);
 	if (sigv4_query_split(r->query, &q, e) < 0)
 		return -1;
 	if (authenticate(a, r, &q, &ac, e) < 0)
@@ -547,10 +543,9 @@ out:
 }
 
 void
-api_handle(struct api *a, const struct api_request *r,
-	   struct api_reply *rep)
+api_handle(struct api *a, const struct api_request *r, struct api_reply *rep)
 {
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 
 	memset(rep, 0, sizeof(*rep));
 	id_request(rep->request_id);

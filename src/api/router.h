@@ -25,7 +25,7 @@ struct api;
 struct api_request {
 	const char *method;
 	const char *path;
-	const char *query;	/* raw, after '?'; "" when none */
+	const char *query; /* raw, after '?'; "" when none */
 	const struct sigv4_header *headers;
 	size_t nheaders;
 	const char *body;
@@ -34,10 +34,10 @@ struct api_request {
 
 struct api_reply {
 	int status;
-	char *body;		/* owned; free with api_reply_free */
+	char *body; /* owned; free with api_reply_free */
 	size_t len;
 	char request_id[37];
-	char action[64];	/* for the log; "" when unknown */
+	char action[64];	 /* for the log; "" when unknown */
 	char code[ERR_CODE_MAX]; /* the error code, "" on success */
 };
 

@@ -28,20 +28,20 @@
 
 #include "common/buf.h"
 
-#define ALGORITHM "AWS4-HMAC-SHA256"
-#define TERMINATOR "aws4_request"
+#define ALGORITHM	 "AWS4-HMAC-SHA256"
+#define TERMINATOR	 "aws4_request"
 #define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
-#define HEX_LEN (2 * SIGV4_KEY_LEN)
-#define ISO_BASIC_LEN 16		/* 20261130T100715Z */
-#define MAX_AUTH_PARAMS 16		/* key=value pairs in Authorization */
-#define MAX_METHOD 32
-#define CANONICAL_MAX (4u << 20)
+#define HEX_LEN		 (2 * SIGV4_KEY_LEN)
+#define ISO_BASIC_LEN	 16 /* 20261130T100715Z */
+#define MAX_AUTH_PARAMS	 16 /* key=value pairs in Authorization */
+#define MAX_METHOD	 32
+#define CANONICAL_MAX	 (4u << 20)
 /* How much of a client-supplied string an error message quotes. */
 #define SHOWN(n) ((int)((n) > 200 ? 200 : (n)))
 
-#define MSG_MISMATCH                                                        \
-	"The request signature we calculated does not match the signature " \
-	"you provided. Check your AWS Secret Access Key and signing "       \
+#define MSG_MISMATCH                                                           \
+	"The request signature we calculated does not match the signature "    \
+	"you provided. Check your AWS Secret Access Key and signing "          \
 	"method. Consult the service documentation for details."
 
 /* A piece of a client-supplied string; p == NULL means "absent". */
@@ -52,16 +52,16 @@ struct span {
 
 /* One query parameter: decoded by query_split(), encoded here. */
 struct qparam {
-	struct span key, value;		/* decoded */
-	struct span ekey, evalue;	/* AWS URI-encoded */
+	struct span key, value;	  /* decoded */
+	struct span ekey, evalue; /* AWS URI-encoded */
 };
 
 struct query {
-	struct query_list own;		/* when the caller gave no pairs */
-	char *arena;			/* every encoded element */
+	struct query_list own; /* when the caller gave no pairs */
+	char *arena;	       /* every encoded element */
 	size_t size, used;
-	struct qparam *params;		/* as received */
-	struct qparam **sorted;		/* by encoded key, then value */
+	struct qparam *params;	/* as received */
+	struct qparam **sorted; /* by encoded key, then value */
 	size_t n;
 };
 
@@ -69,18 +69,18 @@ struct query {
 struct auth {
 	int presigned;
 	struct span credential, signed_headers, signature, date, expires;
-	const char *date_name;		/* where date came from, for messages */
+	const char *date_name; /* where date came from, for messages */
 };
 
 /* The five parts of Credential=AK/20261130/us-east-1/ec2/aws4_request. */
 struct scope {
 	struct span key_id, date, region, service, terminator;
-	struct span whole;		/* date/region/service/terminator */
+	struct span whole; /* date/region/service/terminator */
 };
 
 struct timestamp {
 	long long epoch;
-	char iso[32];			/* ISO 8601 basic, 16 chars */
+	char iso[32]; /* ISO 8601 basic, 16 chars */
 };
 
 struct signed_names {
@@ -91,7 +91,7 @@ struct signed_names {
 static struct span
 span_of(const char *s)
 {
-	struct span sp = { s, s ? strlen(s) : 0 };
+	struct span sp = {s, s ? strlen(s) : 0};
 
 	return sp;
 }
@@ -168,8 +168,8 @@ header_find(const struct sigv4_request *r, const char *name)
 
 /* The trimmed value of the first header called name, bounded. */
 static int
-header_value(const struct sigv4_request *r, const char *name,
-	     struct span *ret, struct err *e)
+header_value(const struct sigv4_request *r, const char *name, struct span *ret,
+	     struct err *e)
 {
 	const struct sigv4_header *h = header_find(r, name);
 	size_t n;
@@ -224,7 +224,7 @@ query_encode(struct query *q, struct span s)
 	for (i = 0; i < s.n; i++)
 		len += uri_encode_byte((unsigned char)s.p[i], 0, out + len);
 	q->used += len;
-	return (struct span){ out, len };
+	return (struct span){out, len};
 }
 
 static int
@@ -290,8 +290,8 @@ query_parse(struct query *q, const struct sigv4_request *r, struct err *e)
 	for (i = 0; i < l->n; i++) {
 		struct qparam *p = &q->params[i];
 
-		p->key = (struct span){ l->v[i].name, l->v[i].name_len };
-		p->value = (struct span){ l->v[i].value, l->v[i].value_len };
+		p->key = (struct span){l->v[i].name, l->v[i].name_len};
+		p->value = (struct span){l->v[i].value, l->v[i].value_len};
 		p->ekey = query_encode(q, p->key);
 		p->evalue = query_encode(q, p->value);
 		q->sorted[i] = p;
@@ -306,7 +306,7 @@ query_parse(struct query *q, const struct sigv4_request *r, struct err *e)
 static struct span
 query_get(const struct query *q, const char *name)
 {
-	struct span none = { NULL, 0 };
+	struct span none = {NULL, 0};
 	size_t i;
 
 	for (i = 0; i < q->n; i++)
@@ -329,8 +329,8 @@ static int
 auth_header_params(struct span v, struct auth *a, struct err *e)
 {
 	const char *sp = memchr(v.p, ' ', v.n);
-	struct span alg = { v.p, sp ? (size_t)(sp - v.p) : v.n };
-	struct span rest = { v.p + alg.n, v.n - alg.n };
+	struct span alg = {v.p, sp ? (size_t)(sp - v.p) : v.n};
+	struct span rest = {v.p + alg.n, v.n - alg.n};
 	size_t nparams = 0;
 
 	if (!span_eq(alg, ALGORITHM))
@@ -339,8 +339,8 @@ auth_header_params(struct span v, struct auth *a, struct err *e)
 			       SHOWN(alg.n), alg.p);
 	while (rest.n) {
 		const char *comma = memchr(rest.p, ',', rest.n);
-		struct span param = { rest.p, comma ? (size_t)(comma - rest.p)
-						    : rest.n };
+		struct span param = {rest.p,
+				     comma ? (size_t)(comma - rest.p) : rest.n};
 		struct span key, val;
 		const char *eq;
 
@@ -362,8 +362,8 @@ auth_header_params(struct span v, struct auth *a, struct err *e)
 				       "header: '%.*s'",
 				       SHOWN(param.n), param.p, SHOWN(v.n),
 				       v.p);
-		key = (struct span){ param.p, (size_t)(eq - param.p) };
-		val = (struct span){ eq + 1, param.n - key.n - 1 };
+		key = (struct span){param.p, (size_t)(eq - param.p)};
+		val = (struct span){eq + 1, param.n - key.n - 1};
 		/* A repeated key overrides the earlier one, as AWS does. */
 		if (span_eq(key, "Credential"))
 			a->credential = val;
@@ -459,8 +459,8 @@ auth_from_query(const struct query *q, struct span alg, struct auth *a,
 
 /* Decides between the Authorization header and a presigned URL. */
 static int
-auth_parse(const struct sigv4_request *r, const struct query *q,
-	   struct auth *a, struct err *e)
+auth_parse(const struct sigv4_request *r, const struct query *q, struct auth *a,
+	   struct err *e)
 {
 	struct span header, alg = query_get(q, "X-Amz-Algorithm");
 
@@ -500,7 +500,7 @@ signed_names_parse(struct span list, struct signed_names *sn, struct err *e)
 
 		for (i = start; i < list.n && list.p[i] != ';'; i++)
 			;
-		name = (struct span){ list.p + start, i - start };
+		name = (struct span){list.p + start, i - start};
 		if (sn->n == SIGV4_MAX_SIGNED_HEADERS)
 			return err_set(e, "IncompleteSignature",
 				       "SignedHeaders lists more than %d "
@@ -545,8 +545,8 @@ parse_digits(const char *p, int n, int *out)
 static int
 days_in_month(int y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return days[m - 1] + (m == 2 && leap);
@@ -566,16 +566,15 @@ days_from_civil(int y, int m, int d)
 }
 
 static int
-timestamp_set(struct timestamp *t, int y, int mo, int d, int h, int mi,
-	      int s)
+timestamp_set(struct timestamp *t, int y, int mo, int d, int h, int mi, int s)
 {
 	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || s < 0 || s > 59)
+	    d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    s < 0 || s > 59)
 		return -1;
 	t->epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-	snprintf(t->iso, sizeof(t->iso), "%04d%02d%02dT%02d%02d%02dZ", y, mo,
-		 d, h, mi, s);
+	snprintf(t->iso, sizeof(t->iso), "%04d%02d%02dT%02d%02d%02dZ", y, mo, d,
+		 h, mi, s);
 	return 0;
 }
 
@@ -608,10 +607,9 @@ parse_http_date(struct span v, struct timestamp *t)
 
 	if (v.n < 25)
 		return -1;
-	zone = (struct span){ v.p + 25, v.n - 25 };
-	if (memcmp(v.p + 3, ", ", 2) != 0 || v.p[7] != ' ' ||
-	    v.p[11] != ' ' || v.p[16] != ' ' || v.p[19] != ':' ||
-	    v.p[22] != ':')
+	zone = (struct span){v.p + 25, v.n - 25};
+	if (memcmp(v.p + 3, ", ", 2) != 0 || v.p[7] != ' ' || v.p[11] != ' ' ||
+	    v.p[16] != ' ' || v.p[19] != ':' || v.p[22] != ':')
 		return -1;
 	if (!span_eq(zone, " GMT") && !span_eq(zone, " UTC") &&
 	    !span_eq(zone, " +0000") && !span_eq(zone, " -0000"))
@@ -652,8 +650,7 @@ format_time(long long when, char *out, size_t size)
 	time_t tt = (time_t)when;
 	struct tm tm;
 
-	if (!gmtime_r(&tt, &tm) ||
-	    !strftime(out, size, "%Y%m%dT%H%M%SZ", &tm))
+	if (!gmtime_r(&tt, &tm) || !strftime(out, size, "%Y%m%dT%H%M%SZ", &tm))
 		snprintf(out, size, "@%lld", when);
 }
 
@@ -723,8 +720,8 @@ check_time(const struct auth *a, const struct timestamp *t, time_t now,
 static int
 scope_parse(struct span c, struct scope *s, struct err *e)
 {
-	struct span *part[5] = { &s->key_id, &s->date, &s->region,
-				 &s->service, &s->terminator };
+	struct span *part[5] = {&s->key_id, &s->date, &s->region, &s->service,
+				&s->terminator};
 	size_t i, start, n = 0;
 
 	if (memchr(c.p, '\0', c.n))
@@ -734,7 +731,7 @@ scope_parse(struct span c, struct scope *s, struct err *e)
 			;
 		if (n == 5)
 			goto bad;
-		*part[n++] = (struct span){ c.p + start, i - start };
+		*part[n++] = (struct span){c.p + start, i - start};
 	}
 	if (n != 5)
 		goto bad;
@@ -927,11 +924,12 @@ add_canonical_headers(struct buf *b, const struct sigv4_request *r,
 					       SIGV4_MAX_HEADER_VALUE);
 			if (found++)
 				buf_addc(b, ',');
-			add_header_value(b, (struct span){ h->value, n });
+			add_header_value(b, (struct span){h->value, n});
 		}
 		if (!found)
 			return err_set(e, "SignatureDoesNotMatch",
-				       MSG_MISMATCH " The signed header "
+				       MSG_MISMATCH
+				       " The signed header "
 				       "'%.*s' is not in the request.",
 				       SHOWN(sn->name[i].n), sn->name[i].p);
 		buf_addc(b, '\n');
@@ -994,8 +992,8 @@ add_canonical_uri(struct buf *b, const char *path, struct err *e)
 	for (i = 0; i < norm.len; i++) {
 		char esc[3];
 
-		buf_add(b, esc, uri_encode_byte((unsigned char)norm.data[i], 1,
-						esc));
+		buf_add(b, esc,
+			uri_encode_byte((unsigned char)norm.data[i], 1, esc));
 	}
 	if (norm.len > 1 && path[len - 1] == '/')
 		buf_addc(b, '/');
@@ -1077,8 +1075,7 @@ check_signature(const char *secret, const struct scope *s,
 	int n, i, rc = -1;
 
 	snprintf(date, sizeof(date), "%.*s", (int)s->date.n, s->date.p);
-	snprintf(region, sizeof(region), "%.*s", (int)s->region.n,
-		 s->region.p);
+	snprintf(region, sizeof(region), "%.*s", (int)s->region.n, s->region.p);
 	snprintf(service, sizeof(service), "%.*s", (int)s->service.n,
 		 s->service.p);
 	n = snprintf(sts, sizeof(sts), ALGORITHM "\n%s\n%.*s\n%s", t->iso,
@@ -1122,9 +1119,8 @@ lookup_secret(sigv4_secret_fn lookup, void *ctx, const struct scope *s,
 }
 
 int
-sigv4_verify(const struct sigv4_request *r, time_t now,
-	     sigv4_secret_fn lookup, void *ctx, struct sigv4_result *res,
-	     struct err *e)
+sigv4_verify(const struct sigv4_request *r, time_t now, sigv4_secret_fn lookup,
+	     void *ctx, struct sigv4_result *res, struct err *e)
 {
 	struct query q;
 	struct auth a;
@@ -1156,15 +1152,15 @@ sigv4_verify(const struct sigv4_request *r, time_t now,
 			  sizeof(secret), e) < 0)
 		goto out;
 	if (payload_hash(r, &a, &q, payload, e) < 0 ||
-	    canonical_request_hash(r, &q, &a, &sn, payload, canonical_hash,
-				   e) < 0 ||
+	    canonical_request_hash(r, &q, &a, &sn, payload, canonical_hash, e) <
+		0 ||
 	    check_signature(secret, &s, &t, canonical_hash, a.signature, e) < 0)
 		goto out;
 	memcpy(res->access_key_id, key_id, sizeof(key_id));
 	snprintf(res->region, sizeof(res->region), "%.*s", (int)s.region.n,
 		 s.region.p);
-	snprintf(res->service, sizeof(res->service), "%.*s",
-		 (int)s.service.n, s.service.p);
+	snprintf(res->service, sizeof(res->service), "%.*s", (int)s.service.n,
+		 s.service.p);
 	rc = 0;
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));

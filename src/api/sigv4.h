@@ -30,28 +30,28 @@
 #define SIGV4_MAX_EXPIRES 604800
 
 /* Limits on what a client controls; going past one rejects the request. */
-#define SIGV4_MAX_HEADER_VALUE 8192	/* a signed or auth header's value */
-#define SIGV4_MAX_HEADERS 256		/* headers in one request */
-#define SIGV4_MAX_SIGNED_HEADERS 64	/* names in SignedHeaders */
-#define SIGV4_MAX_HEADER_NAME 128	/* one name in SignedHeaders */
-#define SIGV4_MAX_PATH 8192		/* raw request path */
-#define SIGV4_MAX_QUERY (256 * 1024)	/* raw query string */
-#define SIGV4_MAX_QUERY_PARAMS 4096	/* parameters in the query string */
-#define SIGV4_MAX_SECRET 256		/* secret access key */
-#define SIGV4_MAX_KEY_ID 128		/* access key id */
-#define SIGV4_MAX_SCOPE_NAME 63		/* region or service in the scope */
+#define SIGV4_MAX_HEADER_VALUE	 8192 /* a signed or auth header's value */
+#define SIGV4_MAX_HEADERS	 256  /* headers in one request */
+#define SIGV4_MAX_SIGNED_HEADERS 64   /* names in SignedHeaders */
+#define SIGV4_MAX_HEADER_NAME	 128  /* one name in SignedHeaders */
+#define SIGV4_MAX_PATH		 8192 /* raw request path */
+#define SIGV4_MAX_QUERY		 (256 * 1024) /* raw query string */
+#define SIGV4_MAX_QUERY_PARAMS	 4096 /* parameters in the query string */
+#define SIGV4_MAX_SECRET	 256  /* secret access key */
+#define SIGV4_MAX_KEY_ID	 128  /* access key id */
+#define SIGV4_MAX_SCOPE_NAME	 63   /* region or service in the scope */
 
-#define SIGV4_KEY_LEN 32		/* an HMAC-SHA256 key or digest */
+#define SIGV4_KEY_LEN 32 /* an HMAC-SHA256 key or digest */
 
 struct sigv4_header {
-	const char *name;	/* as received, any case; may repeat */
-	const char *value;	/* as received, untrimmed */
+	const char *name;  /* as received, any case; may repeat */
+	const char *value; /* as received, untrimmed */
 };
 
 struct sigv4_request {
-	const char *method;	/* "POST" */
-	const char *path;	/* raw path as received, e.g. "/" */
-	const char *query;	/* raw query after '?', "" when none */
+	const char *method; /* "POST" */
+	const char *path;   /* raw path as received, e.g. "/" */
+	const char *query;  /* raw query after '?', "" when none */
 	const struct sigv4_header *headers;
 	size_t nheaders;
 	const void *body;
@@ -95,8 +95,7 @@ int sigv4_verify(const struct sigv4_request *r, time_t now,
  * within SIGV4_MAX_QUERY and SIGV4_MAX_QUERY_PARAMS. A bad escape or a
  * limit gives MalformedQueryString. Free *ret with query_list_free().
  */
-int sigv4_query_split(const char *query, struct query_list *ret,
-		      struct err *e);
+int sigv4_query_split(const char *query, struct query_list *ret, struct err *e);
 
 /*
  * Derives the SigV4 signing key into out:
@@ -107,8 +106,7 @@ int sigv4_query_split(const char *query, struct query_list *ret,
  * Returns 0, or -1 when secret is longer than SIGV4_MAX_SECRET or OpenSSL
  * fails.
  */
-int sigv4_signing_key(const char *secret, const char *date,
-		      const char *region, const char *service,
-		      unsigned char out[SIGV4_KEY_LEN]);
+int sigv4_signing_key(const char *secret, const char *date, const char *region,
+		      const char *service, unsigned char out[SIGV4_KEY_LEN]);
 
 #endif

@@ -21,34 +21,35 @@
 
 /* EC2's connection-tracking defaults, the same for every type below. */
 #define CONNTRACK_TCP_ESTABLISHED 432000
-#define CONNTRACK_UDP_STREAM 180
-#define CONNTRACK_UDP 30
+#define CONNTRACK_UDP_STREAM	  180
+#define CONNTRACK_UDP		  30
 
-#define OD_SPOT (ITYPE_USAGE_ON_DEMAND | ITYPE_USAGE_SPOT)
+#define OD_SPOT	  (ITYPE_USAGE_ON_DEMAND | ITYPE_USAGE_SPOT)
 #define BIOS_UEFI (ITYPE_BOOT_LEGACY_BIOS | ITYPE_BOOT_UEFI)
-#define PG_ALL (ITYPE_PG_CLUSTER | ITYPE_PG_PARTITION | ITYPE_PG_SPREAD)
+#define PG_ALL	  (ITYPE_PG_CLUSTER | ITYPE_PG_PARTITION | ITYPE_PG_SPREAD)
 
 /*
  * Every virtualised type here runs two threads per core and may be
  * launched with 1 or 2; valid core counts run first, first + step, ...
  * up to the default core count.
  */
-#define VCPU(n, first, step)						\
-	.vcpus = (n), .cores = (n) / 2, .threads_per_core = 2,		\
-	.valid_cores = { (first), (step), (n) / 2 },			\
-	.valid_threads = { 1, 2 }
+#define VCPU(n, first, step)                                                   \
+	.vcpus = (n), .cores = (n) / 2, .threads_per_core = 2,                 \
+	.valid_cores = {(first), (step), (n) / 2}, .valid_threads = {1, 2}
 
 /* EBS-optimised by default, encrypted on request, NVMe; MB/s = Mbps / 8. */
-#define EBS(bw, iops, top_bw, top_iops, attach, limit)			\
-	.ebs = { .optimized_support = "default",			\
-		 .encryption_support = "supported",			\
-		 .nvme_support = "required",				\
-		 .attachment_limit_type = (limit),			\
-		 .max_attachments = (attach),				\
-		 .baseline_mbps = (bw), .baseline_iops = (iops),	\
-		 .baseline_mb_per_s = (bw) / 8.0,			\
-		 .max_mbps = (top_bw), .max_iops = (top_iops),		\
-		 .max_mb_per_s = (top_bw) / 8.0 }
+#define EBS(bw, iops, top_bw, top_iops, attach, limit)                         \
+	.ebs = {.optimized_support = "default",                                \
+		.encryption_support = "supported",                             \
+		.nvme_support = "required",                                    \
+		.attachment_limit_type = (limit),                              \
+		.max_attachments = (attach),                                   \
+		.baseline_mbps = (bw),                                         \
+		.baseline_iops = (iops),                                       \
+		.baseline_mb_per_s = (bw) / 8.0,                               \
+		.max_mbps = (top_bw),                                          \
+		.max_iops = (top_iops),                                        \
+		.max_mb_per_s = (top_bw) / 8.0}
 
 /*
  * --- c6i and r6i: Ice Lake, identical but for memory per vCPU; their "d"
@@ -56,196 +57,339 @@
  * reboot migration, and take one to four fewer EBS attachments. ---
  */
 
-#define I6_FAMILY							\
-	.dedicated_hosts = true,					\
-	.arch = "x86_64", .cpu_manufacturer = "Intel", .clock_ghz = 3.5, \
+#define I6_FAMILY                                                              \
+	.dedicated_hosts = true, .arch = "x86_64",                             \
+	.cpu_manufacturer = "Intel", .clock_ghz = 3.5,                         \
 	.usage_classes = OD_SPOT, .placement_strategies = PG_ALL
 #define I6_MOVABLE .auto_recovery = true, .reboot_migration = true
-#define C6I .family = "c6i", .current_generation = true, I6_FAMILY, I6_MOVABLE
+#define C6I	   .family = "c6i", .current_generation = true, I6_FAMILY, I6_MOVABLE
 /* AWS now reports r6i as previous generation, without hibernation. */
-#define R6I .family = "r6i", .current_generation = false, I6_FAMILY, I6_MOVABLE
+#define R6I  .family = "r6i", .current_generation = false, I6_FAMILY, I6_MOVABLE
 #define C6ID .family = "c6id", .current_generation = true, I6_FAMILY
 #define R6ID .family = "r6id", .current_generation = true, I6_FAMILY
 /* n local NVMe SSDs of gb each, always encrypted. */
-#define NVME(n, gb) .storage = { (n), (gb), "ssd", "required", "required" }
+#define NVME(n, gb) .storage = {(n), (gb), "ssd", "required", "required"}
 
-#define I6_VM(enclaves)							\
-	.hypervisor = "nitro", .boot_modes = BIOS_UEFI,			\
-	.nitro_tpm = true, .nitro_enclaves = (enclaves)
+#define I6_VM(enclaves)                                                        \
+	.hypervisor = "nitro", .boot_modes = BIOS_UEFI, .nitro_tpm = true,     \
+	.nitro_enclaves = (enclaves)
 
-#define I6_NET(perf, enis, ips, srd, efa, bw, peak, q, max_q, max_q_eni) \
-	.net = { .performance = (perf), .max_enis = (enis), .cards = 1,	\
-		 .ipv4_per_eni = (ips), .ipv6_per_eni = (ips),		\
-		 .ena_support = "required", .max_efa = (efa),		\
-		 .encryption_in_transit = true, .ena_srd = (srd),	\
-		 .flexible_ena_queues = true,				\
-		 .card = { (perf), (enis), (bw), (peak), (q), (max_q),	\
-			   (max_q_eni) } }
+#define I6_NET(perf, enis, ips, srd, efa, bw, peak, q, max_q, max_q_eni)       \
+	.net = {                                                               \
+	    .performance = (perf),                                             \
+	    .max_enis = (enis),                                                \
+	    .cards = 1,                                                        \
+	    .ipv4_per_eni = (ips),                                             \
+	    .ipv6_per_eni = (ips),                                             \
+	    .ena_support = "required",                                         \
+	    .max_efa = (efa),                                                  \
+	    .encryption_in_transit = true,                                     \
+	    .ena_srd = (srd),                                                  \
+	    .flexible_ena_queues = true,                                       \
+	    .card = {(perf), (enis), (bw), (peak), (q), (max_q), (max_q_eni)}}
 
-#define UP_TO_12_5 "Up to 12.5 Gigabit"
+#define UP_TO_12_5		   "Up to 12.5 Gigabit"
 #define I6_EBS_BURST(bw, iops, at) EBS(bw, iops, 10000, 40000, at, "shared")
-#define I6_EBS(bw, iops, at) EBS(bw, iops, bw, iops, at, "shared")
+#define I6_EBS(bw, iops, at)	   EBS(bw, iops, bw, iops, at, "shared")
 
-#define I6_LARGE(at) VCPU(2, 1, 1), I6_VM(false), \
-	I6_EBS_BURST(650, 3600, at), \
-	I6_NET(UP_TO_12_5, 3, 10, false, 0, 0.781, 12.5, 2, 6, 2)
-#define I6_XLARGE(at) VCPU(4, 1, 1), I6_VM(true), \
-	I6_EBS_BURST(1250, 6000, at), \
-	I6_NET(UP_TO_12_5, 4, 15, false, 0, 1.562, 12.5, 4, 16, 4)
-#define I6_2XLARGE(at) VCPU(8, 2, 2), I6_VM(true), \
-	I6_EBS_BURST(2500, 12000, at), \
-	I6_NET(UP_TO_12_5, 4, 15, false, 0, 3.125, 12.5, 8, 32, 8)
-#define I6_4XLARGE(at) VCPU(16, 2, 2), I6_VM(true), \
-	I6_EBS_BURST(5000, 20000, at), \
-	I6_NET(UP_TO_12_5, 8, 30, false, 0, 6.25, 12.5, 8, 64, 16)
-#define I6_8XLARGE(at) VCPU(32, 2, 2), I6_VM(true), \
-	I6_EBS(10000, 40000, at), \
-	I6_NET("12.5 Gigabit", 8, 30, true, 0, 12.5, 12.5, 8, 64, 32)
-#define I6_12XLARGE(at) VCPU(48, 2, 2), I6_VM(true), \
-	I6_EBS(15000, 60000, at), \
-	I6_NET("18.75 Gigabit", 8, 30, true, 0, 18.75, 18.75, 8, 64, 32)
-#define I6_16XLARGE(at) VCPU(64, 2, 2), I6_VM(true), \
-	I6_EBS(20000, 80000, at), \
-	I6_NET("25 Gigabit", 15, 50, true, 0, 25, 25, 8, 120, 32)
-#define I6_24XLARGE(at) VCPU(96, 2, 2), I6_VM(true), \
-	I6_EBS(30000, 120000, at), \
-	I6_NET("37.5 Gigabit", 15, 50, true, 0, 37.5, 37.5, 8, 120, 32)
-#define I6_32XLARGE(at) VCPU(128, 2, 2), I6_VM(true), \
-	I6_EBS(40000, 160000, at), \
-	I6_NET("50 Gigabit", 15, 50, true, 1, 50, 50, 8, 120, 32)
+#define I6_LARGE(at)                                                           \
+	VCPU(2, 1, 1), I6_VM(false), I6_EBS_BURST(650, 3600, at),              \
+	    I6_NET(UP_TO_12_5, 3, 10, false, 0, 0.781, 12.5, 2, 6, 2)
+#define I6_XLARGE(at)                                                          \
+	VCPU(4, 1, 1), I6_VM(true), I6_EBS_BURST(1250, 6000, at),              \
+	    I6_NET(UP_TO_12_5, 4, 15, false, 0, 1.562, 12.5, 4, 16, 4)
+#define I6_2XLARGE(at)                                                         \
+	VCPU(8, 2, 2), I6_VM(true), I6_EBS_BURST(2500, 12000, at),             \
+	    I6_NET(UP_TO_12_5, 4, 15, false, 0, 3.125, 12.5, 8, 32, 8)
+#define I6_4XLARGE(at)                                                         \
+	VCPU(16, 2, 2), I6_VM(true), I6_EBS_BURST(5000, 20000, at),            \
+	    I6_NET(UP_TO_12_5, 8, 30, false, 0, 6.25, 12.5, 8, 64, 16)
+#define I6_8XLARGE(at)                                                         \
+	VCPU(32, 2, 2), I6_VM(true), I6_EBS(10000, 40000, at),                 \
+	    I6_NET("12.5 Gigabit", 8, 30, true, 0, 12.5, 12.5, 8, 64, 32)
+#define I6_12XLARGE(at)                                                        \
+	VCPU(48, 2, 2), I6_VM(true), I6_EBS(15000, 60000, at),                 \
+	    I6_NET("18.75 Gigabit", 8, 30, true, 0, 18.75, 18.75, 8, 64, 32)
+#define I6_16XLARGE(at)                                                        \
+	VCPU(64, 2, 2), I6_VM(true), I6_EBS(20000, 80000, at),                 \
+	    I6_NET("25 Gigabit", 15, 50, true, 0, 25, 25, 8, 120, 32)
+#define I6_24XLARGE(at)                                                        \
+	VCPU(96, 2, 2), I6_VM(true), I6_EBS(30000, 120000, at),                \
+	    I6_NET("37.5 Gigabit", 15, 50, true, 0, 37.5, 37.5, 8, 120, 32)
+#define I6_32XLARGE(at)                                                        \
+	VCPU(128, 2, 2), I6_VM(true), I6_EBS(40000, 160000, at),               \
+	    I6_NET("50 Gigabit", 15, 50, true, 1, 50, 50, 8, 120, 32)
 /* Bare metal: no hypervisor, no CPU options, no enclaves/TPM, BIOS boot. */
-#define I6_METAL							\
-	.bare_metal = true, .vcpus = 128, .cores = 64, .threads_per_core = 2, \
-	.boot_modes = ITYPE_BOOT_LEGACY_BIOS,				\
-	EBS(40000, 160000, 40000, 160000, 31, "shared"),		\
-	.net = { .performance = "50 Gigabit", .max_enis = 15, .cards = 1, \
-		 .ipv4_per_eni = 50, .ipv6_per_eni = 50,		\
-		 .ena_support = "required", .max_efa = 1,		\
-		 .encryption_in_transit = true, .ena_srd = true,	\
-		 .card = { "50 Gigabit", 15, 50, 50, 8, 0, 32 } }
+#define I6_METAL                                                               \
+	.bare_metal = true, .vcpus = 128, .cores = 64, .threads_per_core = 2,  \
+	.boot_modes = ITYPE_BOOT_LEGACY_BIOS,                                  \
+	EBS(40000, 160000, 40000, 160000, 31, "shared"),                       \
+	.net = {.performance = "50 Gigabit",                                   \
+		.max_enis = 15,                                                \
+		.cards = 1,                                                    \
+		.ipv4_per_eni = 50,                                            \
+		.ipv6_per_eni = 50,                                            \
+		.ena_support = "required",                                     \
+		.max_efa = 1,                                                  \
+		.encryption_in_transit = true,                                 \
+		.ena_srd = true,                                               \
+		.card = {"50 Gigabit", 15, 50, 50, 8, 0, 32}}
 
 /* --- t3: burstable Skylake/Cascade Lake; no cluster placement --- */
 
-#define T3 .family = "t3", .current_generation = true, .burstable = true, \
-	.hibernation = true, .dedicated_hosts = true, .auto_recovery = true, \
-	.hypervisor = "nitro", .arch = "x86_64", .cpu_manufacturer = "Intel", \
-	.clock_ghz = 2.5, .usage_classes = OD_SPOT, .boot_modes = BIOS_UEFI, \
-	.placement_strategies = ITYPE_PG_PARTITION | ITYPE_PG_SPREAD,	\
+#define T3                                                                     \
+	.family = "t3", .current_generation = true, .burstable = true,         \
+	.hibernation = true, .dedicated_hosts = true, .auto_recovery = true,   \
+	.hypervisor = "nitro", .arch = "x86_64", .cpu_manufacturer = "Intel",  \
+	.clock_ghz = 2.5, .usage_classes = OD_SPOT, .boot_modes = BIOS_UEFI,   \
+	.placement_strategies = ITYPE_PG_PARTITION | ITYPE_PG_SPREAD,          \
 	.nitro_tpm = true, .reboot_migration = true
 
-#define T3_NET(enis, ips, bw, q)					\
-	.net = { .performance = "Up to 5 Gigabit", .max_enis = (enis),	\
-		 .cards = 1, .ipv4_per_eni = (ips), .ipv6_per_eni = (ips), \
-		 .ena_support = "required",				\
-		 .card = { "Up to 5 Gigabit", (enis), (bw), 5, (q), 0, 0 } }
+#define T3_NET(enis, ips, bw, q)                                               \
+	.net = {.performance = "Up to 5 Gigabit",                              \
+		.max_enis = (enis),                                            \
+		.cards = 1,                                                    \
+		.ipv4_per_eni = (ips),                                         \
+		.ipv6_per_eni = (ips),                                         \
+		.ena_support = "required",                                     \
+		.card = {"Up to 5 Gigabit", (enis), (bw), 5, (q), 0, 0}}
 #define T3_EBS_SMALL(bw, iops) EBS(bw, iops, 2085, 11800, 27, "shared")
-#define T3_EBS_LARGE EBS(695, 4000, 2780, 15700, 27, "shared")
+#define T3_EBS_LARGE	       EBS(695, 4000, 2780, 15700, 27, "shared")
 
 /* --- p4d: 8 x A100 40 GB, 4 x 100 Gbps EFA --- */
 
 static const struct itype_gpu p4d_gpus = {
-	.name = "A100", .manufacturer = "NVIDIA", .count = 8,
-	.memory_mib = 40960, .workload = "ml-ai",
+    .name = "A100",
+    .manufacturer = "NVIDIA",
+    .count = 8,
+    .memory_mib = 40960,
+    .workload = "ml-ai",
 };
 
 /* Sorted by strcmp of name: itype_find() searches it by bisection. */
 static const struct itype itypes[] = {
-	{ .name = "c6i.12xlarge", C6I, I6_12XLARGE(27), .memory_mib = 98304,
-	  .hibernation = true },
-	{ .name = "c6i.16xlarge", C6I, I6_16XLARGE(27), .memory_mib = 131072,
-	  .hibernation = true },
-	{ .name = "c6i.24xlarge", C6I, I6_24XLARGE(27), .memory_mib = 196608 },
-	{ .name = "c6i.2xlarge", C6I, I6_2XLARGE(27), .memory_mib = 16384,
-	  .hibernation = true },
-	{ .name = "c6i.32xlarge", C6I, I6_32XLARGE(27), .memory_mib = 262144 },
-	{ .name = "c6i.4xlarge", C6I, I6_4XLARGE(27), .memory_mib = 32768,
-	  .hibernation = true },
-	{ .name = "c6i.8xlarge", C6I, I6_8XLARGE(27), .memory_mib = 65536,
-	  .hibernation = true },
-	{ .name = "c6i.large", C6I, I6_LARGE(27), .memory_mib = 4096,
-	  .hibernation = true },
-	{ .name = "c6i.metal", C6I, I6_METAL, .memory_mib = 262144 },
-	{ .name = "c6i.xlarge", C6I, I6_XLARGE(27), .memory_mib = 8192,
-	  .hibernation = true },
-	{ .name = "c6id.12xlarge", C6ID, I6_12XLARGE(25), NVME(2, 1425),
-	  .memory_mib = 98304, .hibernation = true },
-	{ .name = "c6id.16xlarge", C6ID, I6_16XLARGE(25), NVME(2, 1900),
-	  .memory_mib = 131072, .hibernation = true },
-	{ .name = "c6id.24xlarge", C6ID, I6_24XLARGE(23), NVME(4, 1425),
-	  .memory_mib = 196608 },
-	{ .name = "c6id.2xlarge", C6ID, I6_2XLARGE(26), NVME(1, 474),
-	  .memory_mib = 16384, .hibernation = true },
-	{ .name = "c6id.32xlarge", C6ID, I6_32XLARGE(23), NVME(4, 1900),
-	  .memory_mib = 262144 },
-	{ .name = "c6id.4xlarge", C6ID, I6_4XLARGE(26), NVME(1, 950),
-	  .memory_mib = 32768, .hibernation = true },
-	{ .name = "c6id.8xlarge", C6ID, I6_8XLARGE(26), NVME(1, 1900),
-	  .memory_mib = 65536, .hibernation = true },
-	{ .name = "c6id.large", C6ID, I6_LARGE(26), NVME(1, 118),
-	  .memory_mib = 4096, .hibernation = true },
-	{ .name = "c6id.metal", C6ID, I6_METAL, NVME(4, 1900),
-	  .memory_mib = 262144 },
-	{ .name = "c6id.xlarge", C6ID, I6_XLARGE(26), NVME(1, 237),
-	  .memory_mib = 8192, .hibernation = true },
-	{ .name = "p4d.24xlarge", .family = "p4d", .current_generation = true,
-	  .dedicated_hosts = true, .hypervisor = "nitro",
-	  .arch = "x86_64", .cpu_manufacturer = "Intel", .clock_ghz = 3.0,
-	  VCPU(96, 2, 2), .memory_mib = 1179648,
-	  .storage = { 8, 1000, "ssd", "required", "required" },
-	  EBS(19000, 80000, 19000, 80000, 28, "dedicated"),
-	  .net = { .performance = "4x 100 Gigabit", .max_enis = 60,
-		   .cards = 4, .ipv4_per_eni = 50, .ipv6_per_eni = 50,
-		   .ena_support = "required", .max_efa = 4,
-		   .encryption_in_transit = true,
-		   .card = { "100 Gigabit", 15, 100, 100, 32, 0, 0 } },
-	  .gpus = 8, .gpu_info = &p4d_gpus,
-	  .usage_classes = ITYPE_USAGE_CAPACITY_BLOCK | OD_SPOT,
-	  .boot_modes = ITYPE_BOOT_LEGACY_BIOS, .placement_strategies = PG_ALL,
-	  .nitro_enclaves = true },
-	{ .name = "r6i.12xlarge", R6I, I6_12XLARGE(27), .memory_mib = 393216 },
-	{ .name = "r6i.16xlarge", R6I, I6_16XLARGE(27), .memory_mib = 524288 },
-	{ .name = "r6i.24xlarge", R6I, I6_24XLARGE(27), .memory_mib = 786432 },
-	{ .name = "r6i.2xlarge", R6I, I6_2XLARGE(27), .memory_mib = 65536 },
-	{ .name = "r6i.32xlarge", R6I, I6_32XLARGE(27), .memory_mib = 1048576 },
-	{ .name = "r6i.4xlarge", R6I, I6_4XLARGE(27), .memory_mib = 131072 },
-	{ .name = "r6i.8xlarge", R6I, I6_8XLARGE(27), .memory_mib = 262144 },
-	{ .name = "r6i.large", R6I, I6_LARGE(27), .memory_mib = 16384 },
-	{ .name = "r6i.metal", R6I, I6_METAL, .memory_mib = 1048576 },
-	{ .name = "r6i.xlarge", R6I, I6_XLARGE(27), .memory_mib = 32768 },
-	{ .name = "r6id.12xlarge", R6ID, I6_12XLARGE(25), NVME(2, 1425),
-	  .memory_mib = 393216 },
-	{ .name = "r6id.16xlarge", R6ID, I6_16XLARGE(25), NVME(2, 1900),
-	  .memory_mib = 524288 },
-	{ .name = "r6id.24xlarge", R6ID, I6_24XLARGE(23), NVME(4, 1425),
-	  .memory_mib = 786432 },
-	{ .name = "r6id.2xlarge", R6ID, I6_2XLARGE(26), NVME(1, 474),
-	  .memory_mib = 65536 },
-	{ .name = "r6id.32xlarge", R6ID, I6_32XLARGE(23), NVME(4, 1900),
-	  .memory_mib = 1048576 },
-	{ .name = "r6id.4xlarge", R6ID, I6_4XLARGE(26), NVME(1, 950),
-	  .memory_mib = 131072 },
-	{ .name = "r6id.8xlarge", R6ID, I6_8XLARGE(26), NVME(1, 1900),
-	  .memory_mib = 262144 },
-	{ .name = "r6id.large", R6ID, I6_LARGE(26), NVME(1, 118),
-	  .memory_mib = 16384 },
-	{ .name = "r6id.metal", R6ID, I6_METAL, NVME(4, 1900),
-	  .memory_mib = 1048576 },
-	{ .name = "r6id.xlarge", R6ID, I6_XLARGE(26), NVME(1, 237),
-	  .memory_mib = 32768 },
-	{ .name = "t3.2xlarge", T3, VCPU(8, 2, 2), .memory_mib = 32768,
-	  T3_EBS_LARGE, T3_NET(4, 15, 2.048, 8) },
-	{ .name = "t3.large", T3, VCPU(2, 1, 1), .memory_mib = 8192,
-	  T3_EBS_LARGE, T3_NET(3, 12, 0.512, 2) },
-	{ .name = "t3.medium", T3, VCPU(2, 1, 1), .memory_mib = 4096,
-	  T3_EBS_SMALL(347, 2000), T3_NET(3, 6, 0.256, 2) },
-	{ .name = "t3.micro", T3, VCPU(2, 1, 1), .memory_mib = 1024,
-	  T3_EBS_SMALL(87, 500), T3_NET(2, 2, 0.064, 2), .free_tier = true },
-	{ .name = "t3.nano", T3, VCPU(2, 1, 1), .memory_mib = 512,
-	  T3_EBS_SMALL(43, 250), T3_NET(2, 2, 0.032, 2) },
-	{ .name = "t3.small", T3, VCPU(2, 1, 1), .memory_mib = 2048,
-	  T3_EBS_SMALL(174, 1000), T3_NET(3, 4, 0.128, 2), .free_tier = true },
-	{ .name = "t3.xlarge", T3, VCPU(4, 2, 2), .memory_mib = 16384,
-	  T3_EBS_LARGE, T3_NET(4, 15, 1.024, 4) },
+    {.name = "c6i.12xlarge",
+     C6I,
+     I6_12XLARGE(27),
+     .memory_mib = 98304,
+     .hibernation = true},
+    {.name = "c6i.16xlarge",
+     C6I,
+     I6_16XLARGE(27),
+     .memory_mib = 131072,
+     .hibernation = true},
+    {.name = "c6i.24xlarge", C6I, I6_24XLARGE(27), .memory_mib = 196608},
+    {.name = "c6i.2xlarge",
+     C6I,
+     I6_2XLARGE(27),
+     .memory_mib = 16384,
+     .hibernation = true},
+    {.name = "c6i.32xlarge", C6I, I6_32XLARGE(27), .memory_mib = 262144},
+    {.name = "c6i.4xlarge",
+     C6I,
+     I6_4XLARGE(27),
+     .memory_mib = 32768,
+     .hibernation = true},
+    {.name = "c6i.8xlarge",
+     C6I,
+     I6_8XLARGE(27),
+     .memory_mib = 65536,
+     .hibernation = true},
+    {.name = "c6i.large",
+     C6I,
+     I6_LARGE(27),
+     .memory_mib = 4096,
+     .hibernation = true},
+    {.name = "c6i.metal", C6I, I6_METAL, .memory_mib = 262144},
+    {.name = "c6i.xlarge",
+     C6I,
+     I6_XLARGE(27),
+     .memory_mib = 8192,
+     .hibernation = true},
+    {.name = "c6id.12xlarge",
+     C6ID,
+     I6_12XLARGE(25),
+     NVME(2, 1425),
+     .memory_mib = 98304,
+     .hibernation = true},
+    {.name = "c6id.16xlarge",
+     C6ID,
+     I6_16XLARGE(25),
+     NVME(2, 1900),
+     .memory_mib = 131072,
+     .hibernation = true},
+    {.name = "c6id.24xlarge",
+     C6ID,
+     I6_24XLARGE(23),
+     NVME(4, 1425),
+     .memory_mib = 196608},
+    {.name = "c6id.2xlarge",
+     C6ID,
+     I6_2XLARGE(26),
+     NVME(1, 474),
+     .memory_mib = 16384,
+     .hibernation = true},
+    {.name = "c6id.32xlarge",
+     C6ID,
+     I6_32XLARGE(23),
+     NVME(4, 1900),
+     .memory_mib = 262144},
+    {.name = "c6id.4xlarge",
+     C6ID,
+     I6_4XLARGE(26),
+     NVME(1, 950),
+     .memory_mib = 32768,
+     .hibernation = true},
+    {.name = "c6id.8xlarge",
+     C6ID,
+     I6_8XLARGE(26),
+     NVME(1, 1900),
+     .memory_mib = 65536,
+     .hibernation = true},
+    {.name = "c6id.large",
+     C6ID,
+     I6_LARGE(26),
+     NVME(1, 118),
+     .memory_mib = 4096,
+     .hibernation = true},
+    {.name = "c6id.metal", C6ID, I6_METAL, NVME(4, 1900), .memory_mib = 262144},
+    {.name = "c6id.xlarge",
+     C6ID,
+     I6_XLARGE(26),
+     NVME(1, 237),
+     .memory_mib = 8192,
+     .hibernation = true},
+    {.name = "p4d.24xlarge",
+     .family = "p4d",
+     .current_generation = true,
+     .dedicated_hosts = true,
+     .hypervisor = "nitro",
+     .arch = "x86_64",
+     .cpu_manufacturer = "Intel",
+     .clock_ghz = 3.0,
+     VCPU(96, 2, 2),
+     .memory_mib = 1179648,
+     .storage = {8, 1000, "ssd", "required", "required"},
+     EBS(19000, 80000, 19000, 80000, 28, "dedicated"),
+     .net = {.performance = "4x 100 Gigabit",
+	     .max_enis = 60,
+	     .cards = 4,
+	     .ipv4_per_eni = 50,
+	     .ipv6_per_eni = 50,
+	     .ena_support = "required",
+	     .max_efa = 4,
+	     .encryption_in_transit = true,
+	     .card = {"100 Gigabit", 15, 100, 100, 32, 0, 0}},
+     .gpus = 8,
+     .gpu_info = &p4d_gpus,
+     .usage_classes = ITYPE_USAGE_CAPACITY_BLOCK | OD_SPOT,
+     .boot_modes = ITYPE_BOOT_LEGACY_BIOS,
+     .placement_strategies = PG_ALL,
+     .nitro_enclaves = true},
+    {.name = "r6i.12xlarge", R6I, I6_12XLARGE(27), .memory_mib = 393216},
+    {.name = "r6i.16xlarge", R6I, I6_16XLARGE(27), .memory_mib = 524288},
+    {.name = "r6i.24xlarge", R6I, I6_24XLARGE(27), .memory_mib = 786432},
+    {.name = "r6i.2xlarge", R6I, I6_2XLARGE(27), .memory_mib = 65536},
+    {.name = "r6i.32xlarge", R6I, I6_32XLARGE(27), .memory_mib = 1048576},
+    {.name = "r6i.4xlarge", R6I, I6_4XLARGE(27), .memory_mib = 131072},
+    {.name = "r6i.8xlarge", R6I, I6_8XLARGE(27), .memory_mib = 262144},
+    {.name = "r6i.large", R6I, I6_LARGE(27), .memory_mib = 16384},
+    {.name = "r6i.metal", R6I, I6_METAL, .memory_mib = 1048576},
+    {.name = "r6i.xlarge", R6I, I6_XLARGE(27), .memory_mib = 32768},
+    {.name = "r6id.12xlarge",
+     R6ID,
+     I6_12XLARGE(25),
+     NVME(2, 1425),
+     .memory_mib = 393216},
+    {.name = "r6id.16xlarge",
+     R6ID,
+     I6_16XLARGE(25),
+     NVME(2, 1900),
+     .memory_mib = 524288},
+    {.name = "r6id.24xlarge",
+     R6ID,
+     I6_24XLARGE(23),
+     NVME(4, 1425),
+     .memory_mib = 786432},
+    {.name = "r6id.2xlarge",
+     R6ID,
+     I6_2XLARGE(26),
+     NVME(1, 474),
+     .memory_mib = 65536},
+    {.name = "r6id.32xlarge",
+     R6ID,
+     I6_32XLARGE(23),
+     NVME(4, 1900),
+     .memory_mib = 1048576},
+    {.name = "r6id.4xlarge",
+     R6ID,
+     I6_4XLARGE(26),
+     NVME(1, 950),
+     .memory_mib = 131072},
+    {.name = "r6id.8xlarge",
+     R6ID,
+     I6_8XLARGE(26),
+     NVME(1, 1900),
+     .memory_mib = 262144},
+    {.name = "r6id.large",
+     R6ID,
+     I6_LARGE(26),
+     NVME(1, 118),
+     .memory_mib = 16384},
+    {.name = "r6id.metal",
+     R6ID,
+     I6_METAL,
+     NVME(4, 1900),
+     .memory_mib = 1048576},
+    {.name = "r6id.xlarge",
+     R6ID,
+     I6_XLARGE(26),
+     NVME(1, 237),
+     .memory_mib = 32768},
+    {.name = "t3.2xlarge",
+     T3,
+     VCPU(8, 2, 2),
+     .memory_mib = 32768,
+     T3_EBS_LARGE,
+     T3_NET(4, 15, 2.048, 8)},
+    {.name = "t3.large",
+     T3,
+     VCPU(2, 1, 1),
+     .memory_mib = 8192,
+     T3_EBS_LARGE,
+     T3_NET(3, 12, 0.512, 2)},
+    {.name = "t3.medium",
+     T3,
+     VCPU(2, 1, 1),
+     .memory_mib = 4096,
+     T3_EBS_SMALL(347, 2000),
+     T3_NET(3, 6, 0.256, 2)},
+    {.name = "t3.micro",
+     T3,
+     VCPU(2, 1, 1),
+     .memory_mib = 1024,
+     T3_EBS_SMALL(87, 500),
+     T3_NET(2, 2, 0.064, 2),
+     .free_tier = true},
+    {.name = "t3.nano",
+     T3,
+     VCPU(2, 1, 1),
+     .memory_mib = 512,
+     T3_EBS_SMALL(43, 250),
+     T3_NET(2, 2, 0.032, 2)},
+    {.name = "t3.small",
+     T3,
+     VCPU(2, 1, 1),
+     .memory_mib = 2048,
+     T3_EBS_SMALL(174, 1000),
+     T3_NET(3, 4, 0.128, 2),
+     .free_tier = true},
+    {.name = "t3.xlarge",
+     T3,
+     VCPU(4, 2, 2),
+     .memory_mib = 16384,
+     T3_EBS_LARGE,
+     T3_NET(4, 15, 1.024, 4)},
 };
 
 #define NITYPES (sizeof(itypes) / sizeof(itypes[0]))
@@ -257,28 +401,28 @@ struct flag_name {
 };
 
 static const struct flag_name usage_names[] = {
-	{ ITYPE_USAGE_CAPACITY_BLOCK, "capacity-block" },
-	{ ITYPE_USAGE_ON_DEMAND, "on-demand" },
-	{ ITYPE_USAGE_SPOT, "spot" },
+    {ITYPE_USAGE_CAPACITY_BLOCK, "capacity-block"},
+    {ITYPE_USAGE_ON_DEMAND, "on-demand"},
+    {ITYPE_USAGE_SPOT, "spot"},
 };
 
 static const struct flag_name boot_names[] = {
-	{ ITYPE_BOOT_LEGACY_BIOS, "legacy-bios" },
-	{ ITYPE_BOOT_UEFI, "uefi" },
+    {ITYPE_BOOT_LEGACY_BIOS, "legacy-bios"},
+    {ITYPE_BOOT_UEFI, "uefi"},
 };
 
 static const struct flag_name pg_names[] = {
-	{ ITYPE_PG_CLUSTER, "cluster" },
-	{ ITYPE_PG_PARTITION, "partition" },
-	{ ITYPE_PG_SPREAD, "spread" },
+    {ITYPE_PG_CLUSTER, "cluster"},
+    {ITYPE_PG_PARTITION, "partition"},
+    {ITYPE_PG_SPREAD, "spread"},
 };
 
 #define NAMES(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 /* Every type here boots from EBS into an HVM guest. */
-#define ROOT_DEVICE_TYPE "ebs"
+#define ROOT_DEVICE_TYPE    "ebs"
 #define VIRTUALIZATION_TYPE "hvm"
-#define NITRO_TPM_VERSION "2.0"
+#define NITRO_TPM_VERSION   "2.0"
 
 static int
 itype_cmp(const void *key, const void *elem)
@@ -577,18 +721,18 @@ add_flags(struct strlist *l, unsigned mask, const struct flag_name *names,
 }
 
 /* Defines a filter_field values() function over `t`, the itype. */
-#define VALUES(fn, ...)							\
-	static void							\
-	fn(const void *res, struct strlist *l)				\
-	{								\
-		const struct itype *t = res;				\
-									\
-		__VA_ARGS__;						\
+#define VALUES(fn, ...)                                                        \
+	static void fn(const void *res, struct strlist *l)                     \
+	{                                                                      \
+		const struct itype *t = res;                                   \
+                                                                               \
+		__VA_ARGS__;                                                   \
 	}
 
 /* Filters on a part of the instance-store description, when it has one. */
-#define STORAGE_VALUES(fn, ...)						\
-	VALUES(fn, if (t->storage.disks) { __VA_ARGS__; })
+#define STORAGE_VALUES(fn, ...)                                                \
+	VALUES(                                                                \
+	    fn, if (t->storage.disks) { __VA_ARGS__; })
 
 VALUES(v_auto_recovery, add_bool(l, t->auto_recovery))
 VALUES(v_bare_metal, add_bool(l, t->bare_metal))
@@ -617,7 +761,7 @@ STORAGE_VALUES(v_storage_encryption,
 STORAGE_VALUES(v_storage_nvme, strlist_add(l, t->storage.nvme_support))
 STORAGE_VALUES(v_storage_total,
 	       add_uint(l, (unsigned long long)t->storage.disks *
-				   t->storage.disk_gb))
+			       t->storage.disk_gb))
 VALUES(v_storage_supported, add_bool(l, t->storage.disks > 0))
 VALUES(v_instance_type, strlist_add(l, t->name))
 VALUES(v_memory, add_uint(l, t->memory_mib))
@@ -687,9 +831,8 @@ v_valid_threads(const void *res, struct strlist *l)
 		if (!t->valid_threads[i])
 			continue;
 		add_uint(l, t->valid_threads[i]);
-		used += (size_t)snprintf(all + used, sizeof(all) - used,
-					 "%s%u", n ? "," : "",
-					 t->valid_threads[i]);
+		used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%u",
+					 n ? "," : "", t->valid_threads[i]);
 		n++;
 	}
 	if (n > 1)
@@ -697,73 +840,72 @@ v_valid_threads(const void *res, struct strlist *l)
 }
 
 #define EBS_OPT "ebs-info.ebs-optimized-info."
-#define STORE "instance-storage-info."
+#define STORE	"instance-storage-info."
 
 /* The names DescribeInstanceTypesRequest.Filters documents, in its order. */
 static const struct filter_field itype_fields[] = {
-	{ "auto-recovery-supported", v_auto_recovery },
-	{ "bare-metal", v_bare_metal },
-	{ "burstable-performance-supported", v_burstable },
-	{ "current-generation", v_current_generation },
-	{ "dedicated-hosts-supported", v_dedicated_hosts },
-	{ "ebs-info.attachment-limit-type", v_ebs_limit_type },
-	{ "ebs-info.maximum-ebs-attachments", v_ebs_max_attachments },
-	{ EBS_OPT "baseline-bandwidth-in-mbps", v_ebs_baseline_mbps },
-	{ EBS_OPT "baseline-iops", v_ebs_baseline_iops },
-	{ EBS_OPT "baseline-throughput-in-mbps", v_ebs_baseline_mb_s },
-	{ EBS_OPT "maximum-bandwidth-in-mbps", v_ebs_max_mbps },
-	{ EBS_OPT "maximum-iops", v_ebs_max_iops },
-	{ EBS_OPT "maximum-throughput-in-mbps", v_ebs_max_mb_s },
-	{ "ebs-info.ebs-optimized-support", v_ebs_optimized },
-	{ "ebs-info.encryption-support", v_ebs_encryption },
-	{ "ebs-info.nvme-support", v_ebs_nvme },
-	{ "free-tier-eligible", v_free_tier },
-	{ "hibernation-supported", v_hibernation },
-	{ "hypervisor", v_hypervisor },
-	{ STORE "disk.count", v_disk_count },
-	{ STORE "disk.size-in-gb", v_disk_size },
-	{ STORE "disk.type", v_disk_type },
-	{ STORE "encryption-support", v_storage_encryption },
-	{ STORE "nvme-support", v_storage_nvme },
-	{ STORE "total-size-in-gb", v_storage_total },
-	{ "instance-storage-supported", v_storage_supported },
-	{ "instance-type", v_instance_type },
-	{ "memory-info.size-in-mib", v_memory },
-	{ "network-info.bandwidth-weightings", v_none },
-	{ "network-info.efa-info.maximum-efa-interfaces", v_max_efa },
-	{ "network-info.efa-supported", v_efa },
-	{ "network-info.ena-support", v_ena },
-	{ "network-info.flexible-ena-queues-support", v_flexible_ena },
-	{ "network-info.encryption-in-transit-supported",
-	  v_encryption_in_transit },
-	{ "network-info.ipv4-addresses-per-interface", v_ipv4_per_eni },
-	{ "network-info.ipv6-addresses-per-interface", v_ipv6_per_eni },
-	{ "network-info.ipv6-supported", v_ipv6 },
-	{ "network-info.maximum-network-cards", v_max_cards },
-	{ "network-info.maximum-network-interfaces", v_max_enis },
-	{ "network-info.network-performance", v_net_performance },
-	{ "nitro-enclaves-support", v_enclaves },
-	{ "nitro-tpm-support", v_tpm },
-	{ "nitro-tpm-info.supported-versions", v_tpm_versions },
-	{ "processor-info.supported-architecture", v_arch },
-	{ "processor-info.sustained-clock-speed-in-ghz", v_clock },
-	{ "processor-info.supported-features", v_none },
-	{ "reboot-migration-support", v_reboot_migration },
-	{ "supported-boot-mode", v_boot_mode },
-	{ "supported-root-device-type", v_root_device },
-	{ "supported-usage-class", v_usage_class },
-	{ "supported-virtualization-type", v_virtualization },
-	{ "vcpu-info.default-cores", v_default_cores },
-	{ "vcpu-info.default-threads-per-core", v_default_threads },
-	{ "vcpu-info.default-vcpus", v_default_vcpus },
-	{ "vcpu-info.valid-cores", v_valid_cores },
-	{ "vcpu-info.valid-threads-per-core", v_valid_threads },
+    {"auto-recovery-supported", v_auto_recovery},
+    {"bare-metal", v_bare_metal},
+    {"burstable-performance-supported", v_burstable},
+    {"current-generation", v_current_generation},
+    {"dedicated-hosts-supported", v_dedicated_hosts},
+    {"ebs-info.attachment-limit-type", v_ebs_limit_type},
+    {"ebs-info.maximum-ebs-attachments", v_ebs_max_attachments},
+    {EBS_OPT "baseline-bandwidth-in-mbps", v_ebs_baseline_mbps},
+    {EBS_OPT "baseline-iops", v_ebs_baseline_iops},
+    {EBS_OPT "baseline-throughput-in-mbps", v_ebs_baseline_mb_s},
+    {EBS_OPT "maximum-bandwidth-in-mbps", v_ebs_max_mbps},
+    {EBS_OPT "maximum-iops", v_ebs_max_iops},
+    {EBS_OPT "maximum-throughput-in-mbps", v_ebs_max_mb_s},
+    {"ebs-info.ebs-optimized-support", v_ebs_optimized},
+    {"ebs-info.encryption-support", v_ebs_encryption},
+    {"ebs-info.nvme-support", v_ebs_nvme},
+    {"free-tier-eligible", v_free_tier},
+    {"hibernation-supported", v_hibernation},
+    {"hypervisor", v_hypervisor},
+    {STORE "disk.count", v_disk_count},
+    {STORE "disk.size-in-gb", v_disk_size},
+    {STORE "disk.type", v_disk_type},
+    {STORE "encryption-support", v_storage_encryption},
+    {STORE "nvme-support", v_storage_nvme},
+    {STORE "total-size-in-gb", v_storage_total},
+    {"instance-storage-supported", v_storage_supported},
+    {"instance-type", v_instance_type},
+    {"memory-info.size-in-mib", v_memory},
+    {"network-info.bandwidth-weightings", v_none},
+    {"network-info.efa-info.maximum-efa-interfaces", v_max_efa},
+    {"network-info.efa-supported", v_efa},
+    {"network-info.ena-support", v_ena},
+    {"network-info.flexible-ena-queues-support", v_flexible_ena},
+    {"network-info.encryption-in-transit-supported", v_encryption_in_transit},
+    {"network-info.ipv4-addresses-per-interface", v_ipv4_per_eni},
+    {"network-info.ipv6-addresses-per-interface", v_ipv6_per_eni},
+    {"network-info.ipv6-supported", v_ipv6},
+    {"network-info.maximum-network-cards", v_max_cards},
+    {"network-info.maximum-network-interfaces", v_max_enis},
+    {"network-info.network-performance", v_net_performance},
+    {"nitro-enclaves-support", v_enclaves},
+    {"nitro-tpm-support", v_tpm},
+    {"nitro-tpm-info.supported-versions", v_tpm_versions},
+    {"processor-info.supported-architecture", v_arch},
+    {"processor-info.sustained-clock-speed-in-ghz", v_clock},
+    {"processor-info.supported-features", v_none},
+    {"reboot-migration-support", v_reboot_migration},
+    {"supported-boot-mode", v_boot_mode},
+    {"supported-root-device-type", v_root_device},
+    {"supported-usage-class", v_usage_class},
+    {"supported-virtualization-type", v_virtualization},
+    {"vcpu-info.default-cores", v_default_cores},
+    {"vcpu-info.default-threads-per-core", v_default_threads},
+    {"vcpu-info.default-vcpus", v_default_vcpus},
+    {"vcpu-info.valid-cores", v_valid_cores},
+    {"vcpu-info.valid-threads-per-core", v_valid_threads},
 };
 
 const struct filter_spec itype_filter_spec = {
-	.fields = itype_fields,
-	.nfields = sizeof(itype_fields) / sizeof(itype_fields[0]),
-	.tags = NULL,
+    .fields = itype_fields,
+    .nfields = sizeof(itype_fields) / sizeof(itype_fields[0]),
+    .tags = NULL,
 };
 
 /* ------------------------------------------------------------------ */
@@ -796,12 +938,12 @@ v_offering_location(const void *res, struct strlist *l)
 }
 
 static const struct filter_field offering_fields[] = {
-	{ "instance-type", v_offering_type },
-	{ "location", v_offering_location },
+    {"instance-type", v_offering_type},
+    {"location", v_offering_location},
 };
 
 const struct filter_spec itype_offering_filter_spec = {
-	.fields = offering_fields,
-	.nfields = sizeof(offering_fields) / sizeof(offering_fields[0]),
-	.tags = NULL,
+    .fields = offering_fields,
+    .nfields = sizeof(offering_fields) / sizeof(offering_fields[0]),
+    .tags = NULL,
 };

@@ -39,7 +39,7 @@ enum {
 };
 
 struct itype_ebs {
-	const char *optimized_support;	/* "default" | "supported" | ... */
+	const char *optimized_support; /* "default" | "supported" | ... */
 	const char *encryption_support;
 	const char *nvme_support;
 	const char *attachment_limit_type; /* "shared" | "dedicated" */
@@ -58,18 +58,18 @@ struct itype_card {
 	const char *performance;
 	unsigned max_enis;
 	double baseline_gbps, peak_gbps;
-	unsigned default_ena_queues;	/* per interface */
-	unsigned max_ena_queues;	/* 0: not published */
+	unsigned default_ena_queues;	 /* per interface */
+	unsigned max_ena_queues;	 /* 0: not published */
 	unsigned max_ena_queues_per_eni; /* 0: not published */
 };
 
 struct itype_net {
-	const char *performance;	/* "Up to 5 Gigabit", "50 Gigabit" */
+	const char *performance; /* "Up to 5 Gigabit", "50 Gigabit" */
 	unsigned max_enis;
 	unsigned cards;
 	unsigned ipv4_per_eni, ipv6_per_eni;
-	const char *ena_support;	/* "required" | "supported" | ... */
-	unsigned max_efa;		/* 0: no EFA */
+	const char *ena_support; /* "required" | "supported" | ... */
+	unsigned max_efa;	 /* 0: no EFA */
 	bool encryption_in_transit;
 	bool ena_srd;
 	bool flexible_ena_queues;
@@ -77,24 +77,24 @@ struct itype_net {
 };
 
 struct itype_storage {
-	unsigned disks;			/* 0: EBS only */
+	unsigned disks; /* 0: EBS only */
 	unsigned disk_gb;
-	const char *disk_type;		/* "ssd" | "hdd" */
+	const char *disk_type; /* "ssd" | "hdd" */
 	const char *nvme_support;
 	const char *encryption_support;
 };
 
 struct itype_gpu {
-	const char *name;		/* "A100" */
-	const char *manufacturer;	/* "NVIDIA" */
+	const char *name;	  /* "A100" */
+	const char *manufacturer; /* "NVIDIA" */
 	unsigned count;
-	unsigned memory_mib;		/* each */
-	const char *workload;		/* "ml-ai" */
+	unsigned memory_mib;  /* each */
+	const char *workload; /* "ml-ai" */
 };
 
 struct itype {
-	const char *name;		/* "t3.micro" */
-	const char *family;		/* "t3" */
+	const char *name;   /* "t3.micro" */
+	const char *family; /* "t3" */
 	bool current_generation;
 	bool free_tier;
 	bool bare_metal;
@@ -102,28 +102,30 @@ struct itype {
 	bool hibernation;
 	bool dedicated_hosts;
 	bool auto_recovery;
-	const char *hypervisor;		/* NULL on bare metal */
+	const char *hypervisor; /* NULL on bare metal */
 
-	const char *arch;		/* "x86_64" */
-	const char *cpu_manufacturer;	/* "Intel" */
-	double clock_ghz;		/* sustained */
+	const char *arch;	      /* "x86_64" */
+	const char *cpu_manufacturer; /* "Intel" */
+	double clock_ghz;	      /* sustained */
 	unsigned vcpus, cores, threads_per_core;
 	/* Valid core counts first, first + step, ..., last (none if 0). */
-	struct { unsigned first, step, last; } valid_cores;
-	unsigned char valid_threads[2];	/* 0 entries unused */
+	struct {
+		unsigned first, step, last;
+	} valid_cores;
+	unsigned char valid_threads[2]; /* 0 entries unused */
 
 	unsigned long long memory_mib;
 	struct itype_storage storage;
 	struct itype_ebs ebs;
 	struct itype_net net;
-	unsigned gpus;			/* the scheduler's count */
+	unsigned gpus;			  /* the scheduler's count */
 	const struct itype_gpu *gpu_info; /* NULL when gpus is 0 */
 
-	unsigned usage_classes;		/* ITYPE_USAGE_* */
-	unsigned boot_modes;		/* ITYPE_BOOT_* */
-	unsigned placement_strategies;	/* ITYPE_PG_* */
+	unsigned usage_classes;	       /* ITYPE_USAGE_* */
+	unsigned boot_modes;	       /* ITYPE_BOOT_* */
+	unsigned placement_strategies; /* ITYPE_PG_* */
 	bool nitro_enclaves;
-	bool nitro_tpm;			/* TPM 2.0 */
+	bool nitro_tpm; /* TPM 2.0 */
 	bool phc;
 	bool reboot_migration;
 };
@@ -147,8 +149,8 @@ extern const struct filter_spec itype_filter_spec;
 /* One row of DescribeInstanceTypeOfferings; all fields borrowed. */
 struct itype_offering {
 	const struct itype *type;
-	const char *location_type;	/* "region", "availability-zone", ... */
-	const char *location;		/* "us-east-1", "us-east-1a", ... */
+	const char *location_type; /* "region", "availability-zone", ... */
+	const char *location;	   /* "us-east-1", "us-east-1a", ... */
 };
 
 /* Write the members of one InstanceTypeOffering item. */

@@ -48,11 +48,9 @@ region_short(const char *region, char *out, size_t size)
 	static const struct {
 		const char *word, *abbr;
 	} words[] = {
-		{ "northeast", "ne" }, { "northwest", "nw" },
-		{ "southeast", "se" }, { "southwest", "sw" },
-		{ "north", "n" },      { "south", "s" },
-		{ "east", "e" },       { "west", "w" },
-		{ "central", "c" },
+	    {"northeast", "ne"}, {"northwest", "nw"}, {"southeast", "se"},
+	    {"southwest", "sw"}, {"north", "n"},      {"south", "s"},
+	    {"east", "e"},	 {"west", "w"},	      {"central", "c"},
 	};
 	char copy[32], *save = NULL, *part;
 	size_t off = 0;
@@ -76,8 +74,7 @@ region_short(const char *region, char *out, size_t size)
 }
 
 int
-config_set_zones(struct config *c, const char *list, char *msg,
-		 size_t msgsize)
+config_set_zones(struct config *c, const char *list, char *msg, size_t msgsize)
 {
 	char copy[512], *save = NULL, *z, shortname[16];
 	size_t n = 0;
@@ -87,7 +84,8 @@ config_set_zones(struct config *c, const char *list, char *msg,
 		return -1;
 	}
 	region_short(c->region, shortname, sizeof(shortname));
-	for (z = strtok_r(copy, ",", &save); z; z = strtok_r(NULL, ",", &save)) {
+	for (z = strtok_r(copy, ",", &save); z;
+	     z = strtok_r(NULL, ",", &save)) {
 		size_t len = strlen(z);
 
 		if (n == CONFIG_MAX_ZONES) {
@@ -100,7 +98,8 @@ config_set_zones(struct config *c, const char *list, char *msg,
 		    len >= sizeof(c->zones[n].name)) {
 			snprintf(msg, msgsize,
 				 "zone '%s' must be the region name (%s) "
-				 "followed by a letter", z, c->region);
+				 "followed by a letter",
+				 z, c->region);
 			return -1;
 		}
 		snprintf(c->zones[n].name, sizeof(c->zones[n].name), "%s", z);
@@ -169,7 +168,8 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 		    !isdigit((unsigned char)port[1])) {
 			snprintf(msg, msgsize,
 				 "listen: the port must be a number from 0 to "
-				 "65535, not '%s'", port + 1);
+				 "65535, not '%s'",
+				 port + 1);
 			return -1;
 		}
 		return set_str(c->listen, sizeof(c->listen), v, key, msg,
@@ -241,20 +241,17 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 			size_t off;
 			double min, max;
 		} ints[] = {
-			{ "hosts-per-zone",
-			  offsetof(struct config, hosts_per_zone), 1,
-			  CONFIG_MAX_HOSTS_PER_ZONE },
-			{ "host-vcpus", offsetof(struct config, host_vcpus), 1,
-			  100000 },
-			{ "host-memory-mib",
-			  offsetof(struct config, host_memory_mib), 128, 1e9 },
-			{ "host-gpus", offsetof(struct config, host_gpus), 0,
-			  64 },
-			{ "guest-vcpu-divisor",
-			  offsetof(struct config, guest_vcpu_divisor), 1, 64 },
-			{ "guest-memory-divisor",
-			  offsetof(struct config, guest_memory_divisor), 1,
-			  64 },
+		    {"hosts-per-zone", offsetof(struct config, hosts_per_zone),
+		     1, CONFIG_MAX_HOSTS_PER_ZONE},
+		    {"host-vcpus", offsetof(struct config, host_vcpus), 1,
+		     100000},
+		    {"host-memory-mib",
+		     offsetof(struct config, host_memory_mib), 128, 1e9},
+		    {"host-gpus", offsetof(struct config, host_gpus), 0, 64},
+		    {"guest-vcpu-divisor",
+		     offsetof(struct config, guest_vcpu_divisor), 1, 64},
+		    {"guest-memory-divisor",
+		     offsetof(struct config, guest_memory_divisor), 1, 64},
 		};
 
 		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
@@ -268,7 +265,8 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 	}
 	if (strcmp(key, "accel") == 0) {
 		if (strcmp(v, "auto") && strcmp(v, "kvm") && strcmp(v, "tcg")) {
-			snprintf(msg, msgsize, "accel: expected auto, kvm or tcg");
+			snprintf(msg, msgsize,
+				 "accel: expected auto, kvm or tcg");
 			return -1;
 		}
 		return set_str(c->accel, sizeof(c->accel), v, key, msg,
@@ -332,8 +330,7 @@ trim(char *s)
 }
 
 int
-config_load_file(struct config *c, const char *path, char *msg,
-		 size_t msgsize)
+config_load_file(struct config *c, const char *path, char *msg, size_t msgsize)
 {
 	FILE *f = fopen(path, "re");
 	char line[2048];

@@ -12,31 +12,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CONFIG_MAX_ZONES 8
+#define CONFIG_MAX_ZONES	  8
 #define CONFIG_MAX_HOSTS_PER_ZONE 4
-#define CONFIG_MAX_HOSTS (CONFIG_MAX_ZONES * CONFIG_MAX_HOSTS_PER_ZONE)
-#define CONFIG_PATH_MAX 1024
+#define CONFIG_MAX_HOSTS	  (CONFIG_MAX_ZONES * CONFIG_MAX_HOSTS_PER_ZONE)
+#define CONFIG_PATH_MAX		  1024
 
 struct zone_config {
-	char name[32];		/* us-east-1a */
-	char id[24];		/* use1-az1 */
+	char name[32]; /* us-east-1a */
+	char id[24];   /* use1-az1 */
 };
 
 struct config {
 	char data_dir[CONFIG_PATH_MAX];
-	char listen[128];		/* host:port */
-	char endpoint[256];		/* what clients use; from listen */
+	char listen[128];   /* host:port */
+	char endpoint[256]; /* what clients use; from listen */
 	char region[32];
 	struct zone_config zones[CONFIG_MAX_ZONES];
 	size_t nzones;
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
-	bool tls;			/* HTTPS (self-signed when no cert) */
-	double rate;			/* requests/s per access key; 0: off */
-	double burst;			/* bucket size */
-	int threads;			/* HTTP worker threads */
+	bool tls;     /* HTTPS (self-signed when no cert) */
+	double rate;  /* requests/s per access key; 0: off */
+	double burst; /* bucket size */
+	int threads;  /* HTTP worker threads */
 	int max_connections;
-	char log_level[16];		/* debug, info, warn, error */
+	char log_level[16]; /* debug, info, warn, error */
 	/* Image manifests may only be registered from under this folder
 	 * (default DATA/images), so an API caller cannot make ec2d read
 	 * arbitrary host files as disks. */
@@ -54,12 +54,12 @@ struct config {
 	 * least 1 vCPU and 128 MiB), so a small machine runs several. */
 	int guest_vcpu_divisor;
 	int guest_memory_divisor;
-	char accel[8];			/* auto, kvm, tcg */
-	char qemu[CONFIG_PATH_MAX];	/* qemu-system-x86_64 */
+	char accel[8];		    /* auto, kvm, tcg */
+	char qemu[CONFIG_PATH_MAX]; /* qemu-system-x86_64 */
 	char qemu_img[CONFIG_PATH_MAX];
-	int stop_timeout_ms;		/* ACPI grace before a forced stop */
-	bool stop_instances_on_exit;	/* else guests outlive ec2d */
-	char run_as[64];		/* QEMU's user; "auto"; "root": unchanged */
+	int stop_timeout_ms;	     /* ACPI grace before a forced stop */
+	bool stop_instances_on_exit; /* else guests outlive ec2d */
+	char run_as[64]; /* QEMU's user; "auto"; "root": unchanged */
 };
 
 /* Fill settings that default to places in the data directory. */
@@ -71,8 +71,8 @@ void config_defaults(struct config *c);
  * Apply one setting by its long flag name ("listen", "zones", ...).
  * Returns 0, or -1 with a message in msg.
  */
-int config_set(struct config *c, const char *key, const char *value,
-	       char *msg, size_t msgsize);
+int config_set(struct config *c, const char *key, const char *value, char *msg,
+	       size_t msgsize);
 
 /* Read a config file of "key = value" lines. */
 int config_load_file(struct config *c, const char *path, char *msg,

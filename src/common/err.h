@@ -10,7 +10,7 @@
 #ifndef EC2D_COMMON_ERR_H
 #define EC2D_COMMON_ERR_H
 
-#define ERR_CODE_MAX 96
+#define ERR_CODE_MAX	96
 #define ERR_MESSAGE_MAX 1024
 
 struct err {
@@ -18,9 +18,10 @@ struct err {
 	char message[ERR_MESSAGE_MAX];
 };
 
-/* Fill e (when not NULL) and return -1, so callers can `return err_set(...)`. */
+/* Fill e (when not NULL) and return -1, so callers can `return err_set(...)`.
+ */
 int err_set(struct err *e, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* True once err_set has been called on e. */
 int err_is_set(const struct err *e);

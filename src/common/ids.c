@@ -20,7 +20,7 @@ id_random(void *p, size_t n)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			abort();	/* no randomness: no safe ids or keys */
+			abort(); /* no randomness: no safe ids or keys */
 		}
 		b += got;
 		n -= (size_t)got;

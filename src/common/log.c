@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static enum log_level threshold = LOG_INFO;
-static const char *const names[] = { "debug", "info", "warn", "error" };
+static const char *const names[] = {"debug", "info", "warn", "error"};
 
 void
 log_set_level(enum log_level l)
@@ -45,8 +45,8 @@ log_msg(enum log_level l, const char *msg, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s msg=\"%s\"",
-		     ts, (long)tv.tv_usec / 1000, names[l], msg);
+	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s msg=\"%s\"", ts,
+		     (long)tv.tv_usec / 1000, names[l], msg);
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	if (fmt && *fmt) {

@@ -13,6 +13,6 @@ int log_level_parse(const char *s, enum log_level *ret);
 
 /* fmt gives the rest of the line after msg, as key=value pairs. */
 void log_msg(enum log_level l, const char *msg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -23,15 +23,15 @@ enum out_scalar {
 	OUT_STRING,
 	OUT_NUMBER,
 	OUT_BOOL,
-	OUT_TIME,	/* value already formatted as ISO 8601 */
+	OUT_TIME, /* value already formatted as ISO 8601 */
 };
 
 struct out_ops {
-	void (*open)(struct out *o, const char *name);	/* structure */
+	void (*open)(struct out *o, const char *name); /* structure */
 	void (*close)(struct out *o, const char *name);
 	void (*list_open)(struct out *o, const char *name);
 	void (*list_close)(struct out *o, const char *name);
-	void (*item_open)(struct out *o);		/* one list entry */
+	void (*item_open)(struct out *o); /* one list entry */
 	void (*item_close)(struct out *o);
 	void (*scalar)(struct out *o, const char *name, const char *value,
 		       enum out_scalar kind);
@@ -41,7 +41,7 @@ struct out_ops {
 
 struct out {
 	const struct out_ops *ops;
-	void *sink;			/* the encoder's own state (a buf) */
+	void *sink; /* the encoder's own state (a buf) */
 	const char *names[OUT_MAX_DEPTH];
 	int depth;
 	int failed;
@@ -62,7 +62,6 @@ void out_bool(struct out *o, const char *name, bool value);
 void out_time(struct out *o, const char *name, time_t t);
 
 /* A list of strings in one call: <name><item>v</item>...</name>. */
-void out_strs(struct out *o, const char *name, const char *const *v,
-	      size_t n);
+void out_strs(struct out *o, const char *name, const char *const *v, size_t n);
 
 #endif

@@ -154,9 +154,9 @@ params_set(struct param *root, const char *name, const char *value,
 		long long idx;
 
 		if (len == 0 || ++depth > PARAMS_MAX_DEPTH)
-			return err_set(e, "InvalidParameter",
-				       "The parameter name '%.200s' is not valid.",
-				       name);
+			return err_set(
+			    e, "InvalidParameter",
+			    "The parameter name '%.200s' is not valid.", name);
 		if (isdigit((unsigned char)*s)) {
 			char tmp[16];
 
@@ -176,9 +176,9 @@ params_set(struct param *root, const char *name, const char *value,
 		s = dot + 1;
 	}
 	if (p->value)
-		return err_set(e, "InvalidParameterValue",
-			       "The parameter '%.200s' is given more than once.",
-			       name);
+		return err_set(
+		    e, "InvalidParameterValue",
+		    "The parameter '%.200s' is given more than once.", name);
 	p->value = strdup(value);
 	if (!p->value)
 		return err_set(e, "InternalError", "Out of memory.");
@@ -242,7 +242,8 @@ param_list(const struct param *p, const char *name, size_t max,
 		if (l && l->value)
 			return err_set(e, "InvalidParameterValue",
 				       "The parameter %s must be a list "
-				       "(%s.1, %s.2, ...).", name, name, name);
+				       "(%s.1, %s.2, ...).",
+				       name, name, name);
 		return 0;
 	}
 	for (size_t i = 0; i < l->nkids; i++)
@@ -254,7 +255,8 @@ param_list(const struct param *p, const char *name, size_t max,
 	if (max && l->nkids > max)
 		return err_set(e, "InvalidParameterValue",
 			       "The parameter %s has %zu entries; at most %zu "
-			       "are allowed.", name, l->nkids, max);
+			       "are allowed.",
+			       name, l->nkids, max);
 	v = calloc(l->nkids, sizeof(*v));
 	if (!v)
 		return err_set(e, "InternalError", "Out of memory.");
@@ -291,8 +293,8 @@ param_strlist(const struct param *p, const char *name, size_t max,
 }
 
 int
-param_str(const struct param *p, const char *name, bool required,
-	  size_t maxlen, const char **ret, struct err *e)
+param_str(const struct param *p, const char *name, bool required, size_t maxlen,
+	  const char **ret, struct err *e)
 {
 	const struct param *n = param_path(p, name);
 
@@ -304,20 +306,23 @@ param_str(const struct param *p, const char *name, bool required,
 		if (required)
 			return err_set(e, "MissingParameter",
 				       "The request must contain the parameter "
-				       "%s.", name);
+				       "%s.",
+				       name);
 		return 0;
 	}
 	if (maxlen && strlen(n->value) > maxlen)
-		return err_set(e, "InvalidParameterValue",
-			       "Value for parameter %s is too long: at most %zu "
-			       "characters.", name, maxlen);
+		return err_set(
+		    e, "InvalidParameterValue",
+		    "Value for parameter %s is too long: at most %zu "
+		    "characters.",
+		    name, maxlen);
 	*ret = n->value;
 	return 0;
 }
 
 int
-param_int(const struct param *p, const char *name, bool required,
-	  long long min, long long max, long long *ret, struct err *e)
+param_int(const struct param *p, const char *name, bool required, long long min,
+	  long long max, long long *ret, struct err *e)
 {
 	const char *s = NULL;
 
@@ -334,8 +339,7 @@ param_int(const struct param *p, const char *name, bool required,
 }
 
 int
-param_bool(const struct param *p, const char *name, bool *ret,
-	   struct err *e)
+param_bool(const struct param *p, const char *name, bool *ret, struct err *e)
 {
 	const char *s = NULL;
 
@@ -350,7 +354,8 @@ param_bool(const struct param *p, const char *name, bool *ret,
 	else
 		return err_set(e, "InvalidParameterValue",
 			       "Value (%.40s) for parameter %s is invalid. "
-			       "Expected 'true' or 'false'.", s, name);
+			       "Expected 'true' or 'false'.",
+			       s, name);
 	return 0;
 }
 
@@ -379,5 +384,6 @@ param_enum(const struct param *p, const char *name, bool required,
 	}
 	return err_set(e, "InvalidParameterValue",
 		       "Value (%.100s) for parameter %s is invalid. "
-		       "Valid values: %s.", s, name, list);
+		       "Valid values: %s.",
+		       s, name, list);
 }

@@ -21,17 +21,17 @@
 #include "strlist.h"
 
 struct param {
-	char *name;		/* one component: "Filter", "2", "Value" */
-	char *value;		/* NULL for a node that only has children */
-	struct param **kids;	/* sorted: numbers by value, then names */
+	char *name;	     /* one component: "Filter", "2", "Value" */
+	char *value;	     /* NULL for a node that only has children */
+	struct param **kids; /* sorted: numbers by value, then names */
 	size_t nkids;
 	size_t cap;
 };
 
 /* Limits on what a client may send (curl's rule: everything bounded). */
-#define PARAMS_MAX_COUNT 2048		/* leaves in one request */
-#define PARAMS_MAX_DEPTH 8		/* components in one name */
-#define PARAMS_MAX_LIST 1000		/* highest list index */
+#define PARAMS_MAX_COUNT 2048 /* leaves in one request */
+#define PARAMS_MAX_DEPTH 8    /* components in one name */
+#define PARAMS_MAX_LIST	 1000 /* highest list index */
 
 struct param *params_new(void);
 void params_free(struct param *root);

@@ -13,7 +13,7 @@ struct strlist {
 	char **v;
 	size_t n;
 	size_t cap;
-	int failed;	/* sticky: an allocation failed */
+	int failed; /* sticky: an allocation failed */
 };
 
 void strlist_init(struct strlist *l);
@@ -21,7 +21,7 @@ void strlist_free(struct strlist *l);
 void strlist_clear(struct strlist *l);
 void strlist_add(struct strlist *l, const char *s);
 void strlist_addf(struct strlist *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int strlist_contains(const struct strlist *l, const char *s);
 
 #endif

@@ -53,8 +53,7 @@ cloud_host_no(const struct config *cfg, size_t h)
 
 /* The first instance not yet terminated on host id, and how many. */
 static size_t
-live_on(const struct instance *v, size_t n, const char *id,
-	const char **first)
+live_on(const struct instance *v, size_t n, const char *id, const char **first)
 {
 	size_t live = 0;
 
@@ -98,13 +97,13 @@ hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 			continue;
 		live = live_on(v, n, old[i].id, &first);
 		if (live) {
-			rc = err_set(e, "InternalError",
-				     "host %s is no longer configured "
-				     "(--hosts-per-zone %d) but %zu instance(s) "
-				     "are on it (%s): terminate them first, "
-				     "or keep the hosts",
-				     old[i].id, cfg->hosts_per_zone, live,
-				     first);
+			rc = err_set(
+			    e, "InternalError",
+			    "host %s is no longer configured "
+			    "(--hosts-per-zone %d) but %zu instance(s) "
+			    "are on it (%s): terminate them first, "
+			    "or keep the hosts",
+			    old[i].id, cfg->hosts_per_zone, live, first);
 			break;
 		}
 		if (strcmp(old[i].state, "unavailable") == 0)
@@ -118,9 +117,9 @@ hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
 	instances_free(v, n);
 	for (size_t h = 0; h < cloud_nhosts(cfg) && rc == 0; h++) {
 		struct host_row r = {
-			.vcpus = cfg->host_vcpus,
-			.memory_mib = cfg->host_memory_mib,
-			.gpus = cfg->host_gpus,
+		    .vcpus = cfg->host_vcpus,
+		    .memory_mib = cfg->host_memory_mib,
+		    .gpus = cfg->host_gpus,
 		};
 
 		cloud_host_id(cfg, h, r.id, sizeof(r.id));
@@ -137,11 +136,11 @@ hosts_record(const struct config *cfg, struct store_tx *tx, struct err *e)
  * default /20 per zone, in zone order.
  */
 static int
-default_vpc(const struct config *cfg, struct store_tx *tx,
-	    const char *account, struct err *e)
+default_vpc(const struct config *cfg, struct store_tx *tx, const char *account,
+	    struct err *e)
 {
 	struct vpc_row *v = NULL;
-	struct vpc_row vpc = { .is_default = true, .vni = 1 };
+	struct vpc_row vpc = {.is_default = true, .vni = 1};
 	struct ipv4_cidr block;
 	size_t n = 0;
 	bool have = false;
@@ -160,7 +159,7 @@ default_vpc(const struct config *cfg, struct store_tx *tx,
 	if (store_vpc_insert(tx, &vpc, e) < 0)
 		return -1;
 	for (size_t z = 0; z < cfg->nzones; z++) {
-		struct subnet_row s = { .default_for_az = true };
+		struct subnet_row s = {.default_for_az = true};
 
 		if (ipv4_default_subnet((unsigned)z, &block) < 0)
 			return err_set(e, "InternalError",
@@ -178,8 +177,8 @@ default_vpc(const struct config *cfg, struct store_tx *tx,
 }
 
 int
-cloud_bootstrap(const struct config *cfg, struct store *s,
-		const char *account, struct err *e)
+cloud_bootstrap(const struct config *cfg, struct store *s, const char *account,
+		struct err *e)
 {
 	struct store_tx *tx = store_begin(s, true, e);
 

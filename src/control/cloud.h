@@ -25,8 +25,7 @@ int cloud_bootstrap(const struct config *cfg, struct store *s,
 size_t cloud_nhosts(const struct config *cfg);
 
 /* Host h's id: "use1-az1-h1", "use1-az1-h2", ... */
-void cloud_host_id(const struct config *cfg, size_t h, char *out,
-		   size_t size);
+void cloud_host_id(const struct config *cfg, size_t h, char *out, size_t size);
 
 /* Host h's zone index. */
 size_t cloud_host_zone(const struct config *cfg, size_t h);

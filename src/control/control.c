@@ -102,8 +102,8 @@ network_open(struct control *c, struct err *e)
 	    store_subnet_list(tx, &subs, &ns, e) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < nv && rc == 0; i++)
-			rc = fabric_vpc(c->agents.fabric, &vpcs[i], subs, ns,
-					e);
+			rc =
+			    fabric_vpc(c->agents.fabric, &vpcs[i], subs, ns, e);
 	}
 	store_rollback(tx);
 	free(vpcs);
@@ -138,15 +138,15 @@ agents_open(struct control *c, const struct host_accel *accel, uid_t uid,
 	for (size_t h = 0; h < cloud_nhosts(cfg); h++) {
 		size_t z = cloud_host_zone(cfg, h);
 		struct host_config hc = {
-			.accel = accel->accel,
-			.tsc_khz = accel->tsc_khz,
-			/* TCG's code cache, resident whole. 16 MiB saves
-			 * ~18 MiB per guest but a guest is ready ~1.5 s
-			 * later (bench/README.md): 32. */
-			.tb_size_mib = 32,
-			.stop_timeout_ms = (unsigned)cfg->stop_timeout_ms,
-			.run_uid = uid,
-			.run_gid = gid,
+		    .accel = accel->accel,
+		    .tsc_khz = accel->tsc_khz,
+		    /* TCG's code cache, resident whole. 16 MiB saves
+		     * ~18 MiB per guest but a guest is ready ~1.5 s
+		     * later (bench/README.md): 32. */
+		    .tb_size_mib = 32,
+		    .stop_timeout_ms = (unsigned)cfg->stop_timeout_ms,
+		    .run_uid = uid,
+		    .run_gid = gid,
 		};
 
 		cloud_host_id(cfg, h, hc.id, sizeof(hc.id));

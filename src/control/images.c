@@ -47,8 +47,8 @@ resolve_file(const char *root, const char *dir, const char *what,
 	    stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set(e, "InvalidParameterValue",
 			       "The image's %s file %.200s is not a readable "
-			       "file under the image root %.200s.", what, name,
-			       root);
+			       "file under the image root %.200s.",
+			       what, name, root);
 	if (snprintf(out, size, "%s", real) >= (int)size)
 		return err_set(e, "InvalidParameterValue",
 			       "The image's %s path is too long.", what);
@@ -112,7 +112,8 @@ image_manifest_read(const char *image_root, const char *path,
 	    stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set(e, "InvalidParameterValue",
 			       "The image manifest %.200s is not a readable "
-			       "file under the image root %.200s.", path, root);
+			       "file under the image root %.200s.",
+			       path, root);
 	if (st.st_size > (off_t)IMAGE_MANIFEST_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "The image manifest is larger than %u bytes.",
@@ -139,13 +140,13 @@ image_manifest_read(const char *image_root, const char *path,
 			"x86_64.");
 		goto out;
 	}
-	if (resolve_file(root, dir, "kernel", json_str(j, "kernel"),
-			 m->kernel, sizeof(m->kernel), e) < 0 ||
+	if (resolve_file(root, dir, "kernel", json_str(j, "kernel"), m->kernel,
+			 sizeof(m->kernel), e) < 0 ||
 	    resolve_file(root, dir, "root", json_str(j, "root"), m->root,
 			 sizeof(m->root), e) < 0 ||
 	    (json_str(j, "initrd")[0] &&
-	     resolve_file(root, dir, "initrd", json_str(j, "initrd"),
-			  m->initrd, sizeof(m->initrd), e) < 0) ||
+	     resolve_file(root, dir, "initrd", json_str(j, "initrd"), m->initrd,
+			  sizeof(m->initrd), e) < 0) ||
 	    disk_size_gib(m->root, &m->root_size_gib, e) < 0)
 		goto out;
 	rc = 0;
@@ -161,7 +162,7 @@ image_settle(const struct config *cfg, struct store *s,
 {
 	struct image_manifest m;
 	struct image im = *pending;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	struct store_tx *tx;
 
 	if (image_manifest_read(cfg->image_root, im.location, &m, &e) < 0) {
@@ -181,8 +182,8 @@ image_settle(const struct config *cfg, struct store *s,
 	if (!tx || store_image_update(tx, &im, &e) < 0 ||
 	    store_commit(tx, &e) < 0) {
 		store_rollback(tx);
-		log_msg(LOG_WARN, "image update failed", "image=%s error=\"%s\"",
-			im.id, e.message);
+		log_msg(LOG_WARN, "image update failed",
+			"image=%s error=\"%s\"", im.id, e.message);
 		return;
 	}
 	log_msg(LOG_INFO, "image settled", "image=%s state=%s", im.id,
@@ -193,7 +194,7 @@ void
 images_reconcile(const struct config *cfg, struct store *s)
 {
 	struct image *v = NULL;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	struct store_tx *tx = store_begin(s, false, &e);
 	size_t n = 0;
 
@@ -213,7 +214,7 @@ images_register_default(const struct config *cfg, struct store *s,
 			const char *account, struct err *e)
 {
 	struct image_manifest m;
-	struct image im = { .public = true, .root_size_gib = 0 };
+	struct image im = {.public = true, .root_size_gib = 0};
 	struct image *v = NULL;
 	struct store_tx *tx;
 	size_t n = 0;
@@ -222,8 +223,7 @@ images_register_default(const struct config *cfg, struct store *s,
 	if (strcmp(cfg->default_image, "none") == 0 ||
 	    access(cfg->default_image, R_OK) != 0)
 		return 0;
-	if (image_manifest_read(cfg->image_root, cfg->default_image, &m, e) <
-	    0)
+	if (image_manifest_read(cfg->image_root, cfg->default_image, &m, e) < 0)
 		return -1;
 	tx = store_begin(s, true, e);
 	if (!tx)
@@ -255,7 +255,7 @@ images_register_default(const struct config *cfg, struct store *s,
 		store_rollback(tx);
 		return -1;
 	}
-	log_msg(LOG_INFO, "default image registered", "image=%s name=%s",
-		im.id, im.name);
+	log_msg(LOG_INFO, "default image registered", "image=%s name=%s", im.id,
+		im.name);
 	return store_commit(tx, e);
 }

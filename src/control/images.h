@@ -8,8 +8,8 @@
  *    "kernel": "vmlinux", "initrd": "initrd.img", "root": "root.qcow2",
  *    "cmdline": "root=/dev/vda rw", "description": "..."}
  * File names are relative to the manifest's directory. ec2d puts
- * "console=ttyS0 quiet" before the cmdline itself (qemu_argv.h). Manifests and the
- * files they name must lie under the configured image root.
+ * "console=ttyS0 quiet" before the cmdline itself (qemu_argv.h). Manifests and
+ * the files they name must lie under the configured image root.
  *
  * RegisterImage stores an image as `pending`; images_reconcile() reads its
  * manifest, checks the files, and makes it `available` (with the paths
@@ -28,8 +28,8 @@ struct image_manifest {
 	char name[129];
 	char description[256];
 	char architecture[16];
-	char kernel[1024];	/* absolute, resolved */
-	char initrd[1024];	/* "" when none */
+	char kernel[1024]; /* absolute, resolved */
+	char initrd[1024]; /* "" when none */
 	char root[1024];
 	char cmdline[512];
 	int root_size_gib;

@@ -62,7 +62,6 @@ want_fill(const struct config *cfg, const struct instance *i,
 	}
 }
 
-
 static void
 set_state(struct instance *i, const char *state, const char *code,
 	  const char *message, time_t now)
@@ -81,8 +80,8 @@ set_state(struct instance *i, const char *state, const char *code,
  * true when i changed.
  */
 static bool
-observe(struct instance *i, const struct host_instance_status *st,
-	bool ready, time_t now)
+observe(struct instance *i, const struct host_instance_status *st, bool ready,
+	time_t now)
 {
 	const char *s = i->state;
 	char msg[300];
@@ -110,11 +109,13 @@ observe(struct instance *i, const struct host_instance_status *st,
 			set_state(i, terminate ? "shutting-down" : "stopped",
 				  "Client.InstanceInitiatedShutdown",
 				  "Client.InstanceInitiatedShutdown: Instance "
-				  "initiated shutdown", now);
+				  "initiated shutdown",
+				  now);
 		else
 			set_state(i, "stopped", "Server.InternalError",
 				  "Server.InternalError: the instance's "
-				  "hypervisor process ended", now);
+				  "hypervisor process ended",
+				  now);
 		i->guest_ready = false;
 		return true;
 	}
@@ -164,10 +165,10 @@ record(struct store *s, const struct instance *seen,
        const struct host_instance_status *st, bool read, struct host *h,
        time_t now)
 {
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	struct store_tx *tx;
-	struct instance cur, probe = *seen;	/* observe() only touches
-						 * its fixed-size fields */
+	struct instance cur, probe = *seen; /* observe() only touches
+					     * its fixed-size fields */
 	char *console = console_of(h, seen);
 	bool changed;
 
@@ -220,7 +221,7 @@ static void
 reap(struct store *s, const struct instance *v, size_t n, time_t now)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct err e = { "", "" };
+		struct err e = {"", ""};
 		struct store_tx *tx;
 
 		if (strcmp(v[i].state, "terminated") != 0 ||
@@ -272,7 +273,7 @@ static void
 network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 	struct host_instance *w)
 {
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	int slot = plugged(ag, i->port_no);
 
 	if (!ag->fabric || !vpc)
@@ -292,7 +293,7 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 			ag->unplugged[ag->nunplugged++] = i->port_no;
 		return;
 	}
-	if (slot >= 0) {	/* plugged by this run: nothing to fork */
+	if (slot >= 0) { /* plugged by this run: nothing to fork */
 		snprintf(w->tap, sizeof(w->tap), "%s", ag->plugged[slot].tap);
 		snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
 		return;
@@ -358,8 +359,8 @@ metadata_fill(const struct config *cfg, const struct instance *i,
 	}
 	if (i->user_data && i->user_data[0]) {
 		size_t len;
-		unsigned char *raw = b64_decode(i->user_data,
-						strlen(i->user_data), &len);
+		unsigned char *raw =
+		    b64_decode(i->user_data, strlen(i->user_data), &len);
 
 		if (raw && len <= sizeof(md->user_data)) {
 			memcpy(md->user_data, raw, len);
@@ -384,7 +385,7 @@ publish(const struct config *cfg, struct agents *ag, struct store *s,
 {
 	struct host_metadata *md;
 	struct subnet_row *sub = NULL;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	struct store_tx *tx;
 	size_t nsub = 0, k = 0;
 
@@ -413,7 +414,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		    struct agents *ag)
 {
 	struct instance *v = NULL;
-	struct err e = { "", "" };
+	struct err e = {"", ""};
 	struct store_tx *tx = store_begin(s, false, &e);
 	size_t n = 0;
 	time_t now = time(NULL);
@@ -465,7 +466,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		for (size_t i = 0; i < n; i++) {
 			/* Unknown to the host: it is absent. */
 			struct host_instance_status absent = {
-				.state = HOST_ABSENT,
+			    .state = HOST_ABSENT,
 			};
 			const struct host_instance_status *st = &absent;
 

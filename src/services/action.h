@@ -33,13 +33,13 @@ struct action_ctx {
 	const char *account;
 	const char *request_id;
 	time_t now;
-	void *prepared;		/* what the action's prepare() made */
+	void *prepared; /* what the action's prepare() made */
 };
 
 enum action_flags {
-	ACTION_WRITE = 1 << 0,		/* runs in a write transaction */
-	ACTION_DRY_RUN = 1 << 1,	/* accepts DryRun */
-	ACTION_CLIENT_TOKEN = 1 << 2,	/* ClientToken makes it idempotent */
+	ACTION_WRITE = 1 << 0,	      /* runs in a write transaction */
+	ACTION_DRY_RUN = 1 << 1,      /* accepts DryRun */
+	ACTION_CLIENT_TOKEN = 1 << 2, /* ClientToken makes it idempotent */
 };
 
 struct action {

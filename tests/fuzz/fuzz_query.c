@@ -17,8 +17,8 @@ noop_values(const void *res, struct strlist *out)
 	strlist_add(out, "value");
 }
 
-static const struct filter_field fields[] = { { "name", noop_values } };
-static const struct filter_spec spec = { fields, 1, NULL };
+static const struct filter_field fields[] = {{"name", noop_values}};
+static const struct filter_spec spec = {fields, 1, NULL};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -29,7 +29,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sigv4_header h[64];
-	struct sigv4_request r = { 0 };
+	struct sigv4_request r = {0};
 	struct sigv4_result res;
 	struct query_list q;
 	struct err e, e2;

@@ -21,136 +21,182 @@
 
 /* Every element path under InstanceTypeInfo, lists' entries as "item". */
 static const char *const model_paths[] = {
-	"instanceType", "currentGeneration", "freeTierEligible",
-	"supportedUsageClasses/item", "supportedRootDeviceTypes/item",
-	"supportedVirtualizationTypes/item", "bareMetal", "hypervisor",
-	"processorInfo/supportedArchitectures/item",
-	"processorInfo/sustainedClockSpeedInGhz",
-	"processorInfo/supportedFeatures/item", "processorInfo/manufacturer",
-	"vCpuInfo/defaultVCpus", "vCpuInfo/defaultCores",
-	"vCpuInfo/defaultThreadsPerCore", "vCpuInfo/validCores/item",
-	"vCpuInfo/validThreadsPerCore/item", "memoryInfo/sizeInMiB",
-	"instanceStorageSupported", "instanceStorageInfo/totalSizeInGB",
-	"instanceStorageInfo/disks/item/sizeInGB",
-	"instanceStorageInfo/disks/item/count",
-	"instanceStorageInfo/disks/item/type",
-	"instanceStorageInfo/nvmeSupport",
-	"instanceStorageInfo/encryptionSupport",
-	"ebsInfo/ebsOptimizedSupport", "ebsInfo/encryptionSupport",
-	"ebsInfo/ebsOptimizedInfo/baselineBandwidthInMbps",
-	"ebsInfo/ebsOptimizedInfo/baselineThroughputInMBps",
-	"ebsInfo/ebsOptimizedInfo/baselineIops",
-	"ebsInfo/ebsOptimizedInfo/maximumBandwidthInMbps",
-	"ebsInfo/ebsOptimizedInfo/maximumThroughputInMBps",
-	"ebsInfo/ebsOptimizedInfo/maximumIops", "ebsInfo/nvmeSupport",
-	"ebsInfo/maximumEbsAttachments", "ebsInfo/attachmentLimitType",
-	"ebsInfo/maximumEbsCards", "ebsInfo/ebsCardSet/item/ebsCardIndex",
-	"ebsInfo/ebsCardSet/item/baselineBandwidthInMbps",
-	"ebsInfo/ebsCardSet/item/baselineThroughputInMBps",
-	"ebsInfo/ebsCardSet/item/baselineIops",
-	"ebsInfo/ebsCardSet/item/maximumBandwidthInMbps",
-	"ebsInfo/ebsCardSet/item/maximumThroughputInMBps",
-	"ebsInfo/ebsCardSet/item/maximumIops",
-	"networkInfo/networkPerformance",
-	"networkInfo/maximumNetworkInterfaces",
-	"networkInfo/maximumNetworkCards",
-	"networkInfo/defaultNetworkCardIndex",
-	"networkInfo/networkCards/item/networkCardIndex",
-	"networkInfo/networkCards/item/networkPerformance",
-	"networkInfo/networkCards/item/maximumNetworkInterfaces",
-	"networkInfo/networkCards/item/additionalFlexibleNetworkInterfaces",
-	"networkInfo/networkCards/item/baselineBandwidthInGbps",
-	"networkInfo/networkCards/item/peakBandwidthInGbps",
-	"networkInfo/networkCards/item/defaultEnaQueueCountPerInterface",
-	"networkInfo/networkCards/item/maximumEnaQueueCount",
-	"networkInfo/networkCards/item/maximumEnaQueueCountPerInterface",
-	"networkInfo/ipv4AddressesPerInterface",
-	"networkInfo/ipv6AddressesPerInterface", "networkInfo/ipv6Supported",
-	"networkInfo/enaSupport", "networkInfo/efaSupported",
-	"networkInfo/efaInfo/maximumEfaInterfaces",
-	"networkInfo/encryptionInTransitSupported",
-	"networkInfo/enaSrdSupported", "networkInfo/bandwidthWeightings/item",
-	"networkInfo/flexibleEnaQueuesSupport",
-	("networkInfo/connectionTrackingConfiguration/"
-	 "defaultTcpEstablishedTimeout"),
-	"networkInfo/connectionTrackingConfiguration/defaultUdpTimeout",
-	"networkInfo/connectionTrackingConfiguration/defaultUdpStreamTimeout",
-	"networkInfo/secondaryNetworkSupported",
-	"networkInfo/maximumSecondaryNetworkInterfaces",
-	"networkInfo/ipv4AddressesPerSecondaryInterface",
-	"gpuInfo/gpus/item/name", "gpuInfo/gpus/item/manufacturer",
-	"gpuInfo/gpus/item/count", "gpuInfo/gpus/item/logicalGpuCount",
-	"gpuInfo/gpus/item/gpuPartitionSize",
-	"gpuInfo/gpus/item/workloadSet/item",
-	"gpuInfo/gpus/item/memoryInfo/sizeInMiB",
-	"gpuInfo/totalGpuMemoryInMiB", "fpgaInfo/fpgas/item/name",
-	"fpgaInfo/fpgas/item/manufacturer", "fpgaInfo/fpgas/item/count",
-	"fpgaInfo/fpgas/item/memoryInfo/sizeInMiB",
-	"fpgaInfo/totalFpgaMemoryInMiB",
-	"placementGroupInfo/supportedStrategies/item",
-	"inferenceAcceleratorInfo/accelerators/item/count",
-	"inferenceAcceleratorInfo/accelerators/item/name",
-	"inferenceAcceleratorInfo/accelerators/item/manufacturer",
-	"inferenceAcceleratorInfo/accelerators/item/memoryInfo/sizeInMiB",
-	"inferenceAcceleratorInfo/totalInferenceMemoryInMiB",
-	"hibernationSupported", "burstablePerformanceSupported",
-	"dedicatedHostsSupported", "autoRecoverySupported",
-	"supportedBootModes/item", "nitroEnclavesSupport", "nitroTpmSupport",
-	"nitroTpmInfo/supportedVersions/item",
-	"mediaAcceleratorInfo/accelerators/item/count",
-	"mediaAcceleratorInfo/accelerators/item/name",
-	"mediaAcceleratorInfo/accelerators/item/manufacturer",
-	"mediaAcceleratorInfo/accelerators/item/memoryInfo/sizeInMiB",
-	"mediaAcceleratorInfo/totalMediaMemoryInMiB",
-	"neuronInfo/neuronDevices/item/count",
-	"neuronInfo/neuronDevices/item/name",
-	"neuronInfo/neuronDevices/item/coreInfo/count",
-	"neuronInfo/neuronDevices/item/coreInfo/version",
-	"neuronInfo/neuronDevices/item/memoryInfo/sizeInMiB",
-	"neuronInfo/totalNeuronDeviceMemoryInMiB", "phcSupport",
-	"rebootMigrationSupport", "supportedInRegion",};
+    "instanceType",
+    "currentGeneration",
+    "freeTierEligible",
+    "supportedUsageClasses/item",
+    "supportedRootDeviceTypes/item",
+    "supportedVirtualizationTypes/item",
+    "bareMetal",
+    "hypervisor",
+    "processorInfo/supportedArchitectures/item",
+    "processorInfo/sustainedClockSpeedInGhz",
+    "processorInfo/supportedFeatures/item",
+    "processorInfo/manufacturer",
+    "vCpuInfo/defaultVCpus",
+    "vCpuInfo/defaultCores",
+    "vCpuInfo/defaultThreadsPerCore",
+    "vCpuInfo/validCores/item",
+    "vCpuInfo/validThreadsPerCore/item",
+    "memoryInfo/sizeInMiB",
+    "instanceStorageSupported",
+    "instanceStorageInfo/totalSizeInGB",
+    "instanceStorageInfo/disks/item/sizeInGB",
+    "instanceStorageInfo/disks/item/count",
+    "instanceStorageInfo/disks/item/type",
+    "instanceStorageInfo/nvmeSupport",
+    "instanceStorageInfo/encryptionSupport",
+    "ebsInfo/ebsOptimizedSupport",
+    "ebsInfo/encryptionSupport",
+    "ebsInfo/ebsOptimizedInfo/baselineBandwidthInMbps",
+    "ebsInfo/ebsOptimizedInfo/baselineThroughputInMBps",
+    "ebsInfo/ebsOptimizedInfo/baselineIops",
+    "ebsInfo/ebsOptimizedInfo/maximumBandwidthInMbps",
+    "ebsInfo/ebsOptimizedInfo/maximumThroughputInMBps",
+    "ebsInfo/ebsOptimizedInfo/maximumIops",
+    "ebsInfo/nvmeSupport",
+    "ebsInfo/maximumEbsAttachments",
+    "ebsInfo/attachmentLimitType",
+    "ebsInfo/maximumEbsCards",
+    "ebsInfo/ebsCardSet/item/ebsCardIndex",
+    "ebsInfo/ebsCardSet/item/baselineBandwidthInMbps",
+    "ebsInfo/ebsCardSet/item/baselineThroughputInMBps",
+    "ebsInfo/ebsCardSet/item/baselineIops",
+    "ebsInfo/ebsCardSet/item/maximumBandwidthInMbps",
+    "ebsInfo/ebsCardSet/item/maximumThroughputInMBps",
+    "ebsInfo/ebsCardSet/item/maximumIops",
+    "networkInfo/networkPerformance",
+    "networkInfo/maximumNetworkInterfaces",
+    "networkInfo/maximumNetworkCards",
+    "networkInfo/defaultNetworkCardIndex",
+    "networkInfo/networkCards/item/networkCardIndex",
+    "networkInfo/networkCards/item/networkPerformance",
+    "networkInfo/networkCards/item/maximumNetworkInterfaces",
+    "networkInfo/networkCards/item/additionalFlexibleNetworkInterfaces",
+    "networkInfo/networkCards/item/baselineBandwidthInGbps",
+    "networkInfo/networkCards/item/peakBandwidthInGbps",
+    "networkInfo/networkCards/item/defaultEnaQueueCountPerInterface",
+    "networkInfo/networkCards/item/maximumEnaQueueCount",
+    "networkInfo/networkCards/item/maximumEnaQueueCountPerInterface",
+    "networkInfo/ipv4AddressesPerInterface",
+    "networkInfo/ipv6AddressesPerInterface",
+    "networkInfo/ipv6Supported",
+    "networkInfo/enaSupport",
+    "networkInfo/efaSupported",
+    "networkInfo/efaInfo/maximumEfaInterfaces",
+    "networkInfo/encryptionInTransitSupported",
+    "networkInfo/enaSrdSupported",
+    "networkInfo/bandwidthWeightings/item",
+    "networkInfo/flexibleEnaQueuesSupport",
+    ("networkInfo/connectionTrackingConfiguration/"
+     "defaultTcpEstablishedTimeout"),
+    "networkInfo/connectionTrackingConfiguration/defaultUdpTimeout",
+    "networkInfo/connectionTrackingConfiguration/defaultUdpStreamTimeout",
+    "networkInfo/secondaryNetworkSupported",
+    "networkInfo/maximumSecondaryNetworkInterfaces",
+    "networkInfo/ipv4AddressesPerSecondaryInterface",
+    "gpuInfo/gpus/item/name",
+    "gpuInfo/gpus/item/manufacturer",
+    "gpuInfo/gpus/item/count",
+    "gpuInfo/gpus/item/logicalGpuCount",
+    "gpuInfo/gpus/item/gpuPartitionSize",
+    "gpuInfo/gpus/item/workloadSet/item",
+    "gpuInfo/gpus/item/memoryInfo/sizeInMiB",
+    "gpuInfo/totalGpuMemoryInMiB",
+    "fpgaInfo/fpgas/item/name",
+    "fpgaInfo/fpgas/item/manufacturer",
+    "fpgaInfo/fpgas/item/count",
+    "fpgaInfo/fpgas/item/memoryInfo/sizeInMiB",
+    "fpgaInfo/totalFpgaMemoryInMiB",
+    "placementGroupInfo/supportedStrategies/item",
+    "inferenceAcceleratorInfo/accelerators/item/count",
+    "inferenceAcceleratorInfo/accelerators/item/name",
+    "inferenceAcceleratorInfo/accelerators/item/manufacturer",
+    "inferenceAcceleratorInfo/accelerators/item/memoryInfo/sizeInMiB",
+    "inferenceAcceleratorInfo/totalInferenceMemoryInMiB",
+    "hibernationSupported",
+    "burstablePerformanceSupported",
+    "dedicatedHostsSupported",
+    "autoRecoverySupported",
+    "supportedBootModes/item",
+    "nitroEnclavesSupport",
+    "nitroTpmSupport",
+    "nitroTpmInfo/supportedVersions/item",
+    "mediaAcceleratorInfo/accelerators/item/count",
+    "mediaAcceleratorInfo/accelerators/item/name",
+    "mediaAcceleratorInfo/accelerators/item/manufacturer",
+    "mediaAcceleratorInfo/accelerators/item/memoryInfo/sizeInMiB",
+    "mediaAcceleratorInfo/totalMediaMemoryInMiB",
+    "neuronInfo/neuronDevices/item/count",
+    "neuronInfo/neuronDevices/item/name",
+    "neuronInfo/neuronDevices/item/coreInfo/count",
+    "neuronInfo/neuronDevices/item/coreInfo/version",
+    "neuronInfo/neuronDevices/item/memoryInfo/sizeInMiB",
+    "neuronInfo/totalNeuronDeviceMemoryInMiB",
+    "phcSupport",
+    "rebootMigrationSupport",
+    "supportedInRegion",
+};
 
 /* The filter names DescribeInstanceTypesRequest.Filters documents. */
 static const char *const model_filters[] = {
-	"auto-recovery-supported", "bare-metal",
-	"burstable-performance-supported", "current-generation",
-	"dedicated-hosts-supported", "ebs-info.attachment-limit-type",
-	"ebs-info.maximum-ebs-attachments",
-	"ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps",
-	"ebs-info.ebs-optimized-info.baseline-iops",
-	"ebs-info.ebs-optimized-info.baseline-throughput-in-mbps",
-	"ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps",
-	"ebs-info.ebs-optimized-info.maximum-iops",
-	"ebs-info.ebs-optimized-info.maximum-throughput-in-mbps",
-	"ebs-info.ebs-optimized-support", "ebs-info.encryption-support",
-	"ebs-info.nvme-support", "free-tier-eligible",
-	"hibernation-supported", "hypervisor",
-	"instance-storage-info.disk.count",
-	"instance-storage-info.disk.size-in-gb",
-	"instance-storage-info.disk.type",
-	"instance-storage-info.encryption-support",
-	"instance-storage-info.nvme-support",
-	"instance-storage-info.total-size-in-gb",
-	"instance-storage-supported", "instance-type",
-	"memory-info.size-in-mib", "network-info.bandwidth-weightings",
-	"network-info.efa-info.maximum-efa-interfaces",
-	"network-info.efa-supported", "network-info.ena-support",
-	"network-info.flexible-ena-queues-support",
-	"network-info.encryption-in-transit-supported",
-	"network-info.ipv4-addresses-per-interface",
-	"network-info.ipv6-addresses-per-interface",
-	"network-info.ipv6-supported", "network-info.maximum-network-cards",
-	"network-info.maximum-network-interfaces",
-	"network-info.network-performance", "nitro-enclaves-support",
-	"nitro-tpm-support", "nitro-tpm-info.supported-versions",
-	"processor-info.supported-architecture",
-	"processor-info.sustained-clock-speed-in-ghz",
-	"processor-info.supported-features", "reboot-migration-support",
-	"supported-boot-mode", "supported-root-device-type",
-	"supported-usage-class", "supported-virtualization-type",
-	"vcpu-info.default-cores", "vcpu-info.default-threads-per-core",
-	"vcpu-info.default-vcpus", "vcpu-info.valid-cores",
-	"vcpu-info.valid-threads-per-core",};
+    "auto-recovery-supported",
+    "bare-metal",
+    "burstable-performance-supported",
+    "current-generation",
+    "dedicated-hosts-supported",
+    "ebs-info.attachment-limit-type",
+    "ebs-info.maximum-ebs-attachments",
+    "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps",
+    "ebs-info.ebs-optimized-info.baseline-iops",
+    "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps",
+    "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps",
+    "ebs-info.ebs-optimized-info.maximum-iops",
+    "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps",
+    "ebs-info.ebs-optimized-support",
+    "ebs-info.encryption-support",
+    "ebs-info.nvme-support",
+    "free-tier-eligible",
+    "hibernation-supported",
+    "hypervisor",
+    "instance-storage-info.disk.count",
+    "instance-storage-info.disk.size-in-gb",
+    "instance-storage-info.disk.type",
+    "instance-storage-info.encryption-support",
+    "instance-storage-info.nvme-support",
+    "instance-storage-info.total-size-in-gb",
+    "instance-storage-supported",
+    "instance-type",
+    "memory-info.size-in-mib",
+    "network-info.bandwidth-weightings",
+    "network-info.efa-info.maximum-efa-interfaces",
+    "network-info.efa-supported",
+    "network-info.ena-support",
+    "network-info.flexible-ena-queues-support",
+    "network-info.encryption-in-transit-supported",
+    "network-info.ipv4-addresses-per-interface",
+    "network-info.ipv6-addresses-per-interface",
+    "network-info.ipv6-supported",
+    "network-info.maximum-network-cards",
+    "network-info.maximum-network-interfaces",
+    "network-info.network-performance",
+    "nitro-enclaves-support",
+    "nitro-tpm-support",
+    "nitro-tpm-info.supported-versions",
+    "processor-info.supported-architecture",
+    "processor-info.sustained-clock-speed-in-ghz",
+    "processor-info.supported-features",
+    "reboot-migration-support",
+    "supported-boot-mode",
+    "supported-root-device-type",
+    "supported-usage-class",
+    "supported-virtualization-type",
+    "vcpu-info.default-cores",
+    "vcpu-info.default-threads-per-core",
+    "vcpu-info.default-vcpus",
+    "vcpu-info.valid-cores",
+    "vcpu-info.valid-threads-per-core",
+};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -199,13 +245,13 @@ rec_scalar(struct out *o, const char *name, const char *value,
 }
 
 static const struct out_ops rec_ops = {
-	.open = rec_nop,
-	.close = rec_nop,
-	.list_open = rec_nop,
-	.list_close = rec_nop,
-	.item_open = rec_item_nop,
-	.item_close = rec_item_nop,
-	.scalar = rec_scalar,
+    .open = rec_nop,
+    .close = rec_nop,
+    .list_open = rec_nop,
+    .list_close = rec_nop,
+    .item_open = rec_item_nop,
+    .item_close = rec_item_nop,
+    .scalar = rec_scalar,
 };
 
 static struct rec rec;
@@ -214,7 +260,7 @@ static struct rec rec;
 static void
 record(const struct itype *t)
 {
-	struct out o = { .ops = &rec_ops, .sink = &rec };
+	struct out o = {.ops = &rec_ops, .sink = &rec};
 
 	memset(&rec, 0, sizeof(rec));
 	rec.text[0] = '\n';
@@ -289,7 +335,7 @@ check_paths(const char *type)
 }
 
 #define CHECK_HAS(line) CHECK(has(line), "%s: missing \"%s\"", name, line)
-#define CHECK_LACKS(prefix)						\
+#define CHECK_LACKS(prefix)                                                    \
 	CHECK(!has_prefix(prefix), "%s: unexpected \"%s\"", name, prefix)
 
 /* --- the table --- */
@@ -308,8 +354,8 @@ test_table_order(void)
 			return;
 		if (i > 0)
 			CHECK(strcmp(itype_at(i - 1)->name, t->name) < 0,
-			      "%s not after %s: unsorted or duplicate",
-			      t->name, itype_at(i - 1)->name);
+			      "%s not after %s: unsorted or duplicate", t->name,
+			      itype_at(i - 1)->name);
 		CHECK(itype_find(t->name) == t, "find(%s)", t->name);
 	}
 	CHECK(itype_at(n) == NULL, "itype_at past the end");
@@ -328,9 +374,9 @@ test_table_consistency(void)
 		const char *dot = strchr(t->name, '.');
 
 		CHECK(dot && t->family &&
-			      strlen(t->family) == (size_t)(dot - t->name) &&
-			      strncmp(t->name, t->family,
-				      (size_t)(dot - t->name)) == 0,
+			  strlen(t->family) == (size_t)(dot - t->name) &&
+			  strncmp(t->name, t->family,
+				  (size_t)(dot - t->name)) == 0,
 		      "%s: family %s", t->name, t->family);
 		CHECK(t->vcpus == t->cores * t->threads_per_core,
 		      "%s: %u vcpus != %u cores x %u", t->name, t->vcpus,
@@ -342,19 +388,19 @@ test_table_consistency(void)
 		CHECK(t->bare_metal == (strstr(t->name, ".metal") != NULL),
 		      "%s: bare metal flag", t->name);
 		CHECK((t->gpus == 0) == (t->gpu_info == NULL) &&
-			      (!t->gpu_info || t->gpu_info->count == t->gpus),
+			  (!t->gpu_info || t->gpu_info->count == t->gpus),
 		      "%s: gpus %u", t->name, t->gpus);
 		if (t->valid_cores.first)
 			CHECK(t->valid_cores.step > 0 &&
-				      t->valid_cores.last == t->cores,
+				  t->valid_cores.last == t->cores,
 			      "%s: valid cores", t->name);
 		CHECK(t->ebs.baseline_mbps <= t->ebs.max_mbps &&
-			      t->ebs.baseline_iops <= t->ebs.max_iops &&
-			      t->ebs.baseline_mb_per_s <= t->ebs.max_mb_per_s,
+			  t->ebs.baseline_iops <= t->ebs.max_iops &&
+			  t->ebs.baseline_mb_per_s <= t->ebs.max_mb_per_s,
 		      "%s: EBS baseline above maximum", t->name);
 		CHECK(t->net.cards >= 1 &&
-			      t->net.cards * t->net.card.max_enis ==
-				      t->net.max_enis,
+			  t->net.cards * t->net.card.max_enis ==
+			      t->net.max_enis,
 		      "%s: network cards", t->name);
 		CHECK(t->usage_classes & ITYPE_USAGE_ON_DEMAND,
 		      "%s: not on-demand", t->name);
@@ -370,11 +416,11 @@ test_figures(void)
 
 	t = itype_find("t3.micro");
 	CHECK(t && t->vcpus == 2 && t->memory_mib == 1024 && t->burstable &&
-		      t->free_tier && !t->bare_metal && t->gpus == 0,
+		  t->free_tier && !t->bare_metal && t->gpus == 0,
 	      "t3.micro");
 	CHECK(t && strcmp(t->family, "t3") == 0, "t3.micro family");
 	CHECK(t && strcmp(t->net.performance, "Up to 5 Gigabit") == 0 &&
-		      t->net.max_enis == 2 && t->net.ipv4_per_eni == 2,
+		  t->net.max_enis == 2 && t->net.ipv4_per_eni == 2,
 	      "t3.micro network");
 	CHECK(t && !(t->placement_strategies & ITYPE_PG_CLUSTER),
 	      "t3 has no cluster placement");
@@ -382,42 +428,41 @@ test_figures(void)
 	CHECK(t && t->memory_mib == 512 && !t->free_tier, "t3.nano");
 	t = itype_find("t3.2xlarge");
 	CHECK(t && t->vcpus == 8 && t->memory_mib == 32768 &&
-		      t->ebs.max_mbps == 2780,
+		  t->ebs.max_mbps == 2780,
 	      "t3.2xlarge");
 	t = itype_find("c6i.large");
 	CHECK(t && t->vcpus == 2 && t->memory_mib == 4096 && !t->burstable &&
-		      !t->free_tier && t->clock_ghz == 3.5,
+		  !t->free_tier && t->clock_ghz == 3.5,
 	      "c6i.large");
 	CHECK(t && strcmp(t->net.performance, "Up to 12.5 Gigabit") == 0 &&
-		      t->ebs.baseline_mbps == 650 &&
-		      t->ebs.baseline_mb_per_s == 81.25,
+		  t->ebs.baseline_mbps == 650 &&
+		  t->ebs.baseline_mb_per_s == 81.25,
 	      "c6i.large network/EBS");
 	t = itype_find("c6i.8xlarge");
 	CHECK(t && strcmp(t->net.performance, "12.5 Gigabit") == 0,
 	      "c6i.8xlarge network");
 	t = itype_find("c6i.32xlarge");
 	CHECK(t && t->vcpus == 128 && t->net.max_efa == 1 &&
-		      strcmp(t->net.performance, "50 Gigabit") == 0,
+		  strcmp(t->net.performance, "50 Gigabit") == 0,
 	      "c6i.32xlarge");
 	t = itype_find("c6i.metal");
 	CHECK(t && t->bare_metal && !t->hypervisor && t->net.max_efa == 1 &&
-		      t->valid_cores.first == 0,
+		  t->valid_cores.first == 0,
 	      "c6i.metal");
 	t = itype_find("r6i.32xlarge");
 	CHECK(t && t->vcpus == 128 && t->memory_mib == 1048576 &&
-		      t->net.max_efa == 1,
+		  t->net.max_efa == 1,
 	      "r6i.32xlarge");
 	t = itype_find("r6i.large");
 	CHECK(t && t->memory_mib == 16384 && t->net.max_efa == 0, "r6i.large");
 	t = itype_find("p4d.24xlarge");
-	CHECK(t && t->vcpus == 96 && t->memory_mib == 1179648 &&
-		      t->gpus == 8 && t->storage.disks == 8 &&
-		      t->storage.disk_gb == 1000,
+	CHECK(t && t->vcpus == 96 && t->memory_mib == 1179648 && t->gpus == 8 &&
+		  t->storage.disks == 8 && t->storage.disk_gb == 1000,
 	      "p4d.24xlarge");
 	CHECK(t && t->gpu_info && strcmp(t->gpu_info->name, "A100") == 0 &&
-		      t->gpu_info->memory_mib == 40960 &&
-		      strcmp(t->net.performance, "4x 100 Gigabit") == 0 &&
-		      t->net.cards == 4 && t->net.max_efa == 4,
+		  t->gpu_info->memory_mib == 40960 &&
+		  strcmp(t->net.performance, "4x 100 Gigabit") == 0 &&
+		  t->net.cards == 4 && t->net.max_efa == 4,
 	      "p4d.24xlarge GPUs/network");
 }
 
@@ -500,7 +545,7 @@ test_write_p4d(void)
 	CHECK_HAS("placementGroupInfo/supportedStrategies/item=cluster");
 	CHECK_HAS("autoRecoverySupported=false");
 	CHECK(count_prefix("networkInfo/networkCards/item/networkCardIndex=") ==
-		      4,
+		  4,
 	      "p4d: %d network cards written",
 	      count_prefix("networkInfo/networkCards/item/networkCardIndex="));
 	CHECK_LACKS("supportedBootModes/item=uefi");
@@ -596,8 +641,8 @@ check_no_values(const char *type, const char *filter)
 
 /* No type ec2d offers has a bandwidth weighting or an extra CPU feature. */
 static const char *const always_empty[] = {
-	"network-info.bandwidth-weightings",
-	"processor-info.supported-features",
+    "network-info.bandwidth-weightings",
+    "processor-info.supported-features",
 };
 
 static bool
@@ -699,10 +744,8 @@ test_filter_values(void)
 	check_values("p4d.24xlarge", "instance-storage-supported", "true");
 	check_values("p4d.24xlarge",
 		     "processor-info.sustained-clock-speed-in-ghz", "3.0");
-	check_values("p4d.24xlarge", "network-info.maximum-network-cards",
-		     "4");
-	check_values("p4d.24xlarge", "supported-usage-class",
-		     "capacity-block");
+	check_values("p4d.24xlarge", "network-info.maximum-network-cards", "4");
+	check_values("p4d.24xlarge", "supported-usage-class", "capacity-block");
 	check_no_values("c6i.metal", "hypervisor");
 	check_no_values("c6i.metal", "vcpu-info.valid-cores");
 	check_no_values("c6i.large", "instance-storage-info.disk.count");
@@ -718,15 +761,15 @@ test_offerings(void)
 {
 	const struct filter_spec *spec = &itype_offering_filter_spec;
 	struct itype_offering off = {
-		.type = itype_find("c6i.large"),
-		.location_type = "availability-zone",
-		.location = "us-east-1a",
+	    .type = itype_find("c6i.large"),
+	    .location_type = "availability-zone",
+	    .location = "us-east-1a",
 	};
-	struct out o = { .ops = &rec_ops, .sink = &rec };
+	struct out o = {.ops = &rec_ops, .sink = &rec};
 	struct strlist l;
 
 	CHECK(spec->nfields == 2 && field(spec, "instance-type") &&
-		      field(spec, "location") && spec->tags == NULL,
+		  field(spec, "location") && spec->tags == NULL,
 	      "offering filters");
 	strlist_init(&l);
 	values(spec, "instance-type", &off, &l);
@@ -742,8 +785,8 @@ test_offerings(void)
 	rec.len = 1;
 	itype_offering_write(&o, &off);
 	CHECK(has("instanceType=c6i.large") &&
-		      has("locationType=availability-zone") &&
-		      has("location=us-east-1a") && o.depth == 0,
+		  has("locationType=availability-zone") &&
+		  has("location=us-east-1a") && o.depth == 0,
 	      "offering reply:%s", rec.text);
 }
 

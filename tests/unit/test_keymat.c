@@ -677,7 +677,7 @@ static void
 test_import_strict_base64(void)
 {
 	static const char digits[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char text[OUT_MAX], bad[OUT_MAX];
 	struct keymat k = {0};
 	struct err e = {{0}, {0}};
@@ -699,7 +699,7 @@ test_import_strict_base64(void)
 	memcpy(bad, text, (size_t)len);
 	bad[at] = d ? digits[(d - digits) | 1] : 'B';
 	CHECK(keymat_import(bad, (size_t)len, &k, &e) < 0 &&
-		      strcmp(e.code, "InvalidKey.Format") == 0,
+		  strcmp(e.code, "InvalidKey.Format") == 0,
 	      "stray bits under the padding accepted");
 	memcpy(bad, text, (size_t)len);
 	bad[20] = '=';

@@ -76,10 +76,11 @@ test_fixtures(void)
 			const char *cl = NULL;
 			size_t blen;
 			struct param *root;
-			struct err e = { "", "" };
+			struct err e = {"", ""};
 
 			for (char *h = p; h > text; h--)
-				if (strncasecmp(h, "\nContent-Length:", 16) == 0) {
+				if (strncasecmp(h, "\nContent-Length:", 16) ==
+				    0) {
 					cl = h + 16;
 					break;
 				}
@@ -108,10 +109,11 @@ test_special_chars(void)
 {
 	struct err e;
 	struct param *p = decode_str(
-		"Action=CreateTags&Version=2016-11-15&ResourceId.1=i-1&"
-		"ResourceId.2=vol-1&Tag.1.Key=k+sp&Tag.1.Value=a+b%2Bc%26d%3De"
-		"%2Ff~g%2Ah%25i%3Aj&Tag.2.Key=%C3%BC&Tag.2.Value=%E6%97%A5%E6"
-		"%9C%AC&Tag.3.Key=empty&Tag.3.Value=", &e);
+	    "Action=CreateTags&Version=2016-11-15&ResourceId.1=i-1&"
+	    "ResourceId.2=vol-1&Tag.1.Key=k+sp&Tag.1.Value=a+b%2Bc%26d%3De"
+	    "%2Ff~g%2Ah%25i%3Aj&Tag.2.Key=%C3%BC&Tag.2.Value=%E6%97%A5%E6"
+	    "%9C%AC&Tag.3.Key=empty&Tag.3.Value=",
+	    &e);
 	const struct param **v;
 	struct strlist ids;
 	size_t n;
@@ -124,8 +126,8 @@ test_special_chars(void)
 	CHECK(param_list(p, "Tag", 0, &v, &n, &e) == 0 && n == 3, "3 tags");
 	free(v);
 	strlist_init(&ids);
-	CHECK(param_strlist(p, "ResourceId", 10, &ids, &e) == 0 &&
-		      ids.n == 2 && strcmp(ids.v[1], "vol-1") == 0,
+	CHECK(param_strlist(p, "ResourceId", 10, &ids, &e) == 0 && ids.n == 2 &&
+		  strcmp(ids.v[1], "vol-1") == 0,
 	      "ResourceId list");
 	strlist_free(&ids);
 	params_free(p);
@@ -142,13 +144,13 @@ test_list_order(void)
 
 	CHECK(param_list(p, "A", 0, &v, &n, &e) == 0 && n == 4, "list");
 	CHECK(n == 4 && strcmp(v[0]->value, "a") == 0 &&
-		      strcmp(v[1]->value, "b") == 0 &&
-		      strcmp(v[2]->value, "i") == 0 &&
-		      strcmp(v[3]->value, "j") == 0,
+		  strcmp(v[1]->value, "b") == 0 &&
+		  strcmp(v[2]->value, "i") == 0 &&
+		  strcmp(v[3]->value, "j") == 0,
 	      "numeric order");
 	free(v);
 	CHECK(param_list(p, "A", 3, &v, &n, &e) < 0 &&
-		      strcmp(e.code, "InvalidParameterValue") == 0,
+		  strcmp(e.code, "InvalidParameterValue") == 0,
 	      "list longer than its maximum");
 	params_free(p);
 }
@@ -160,16 +162,19 @@ test_unescape_split(void)
 	static const struct {
 		const char *in, *out;
 	} good[] = {
-		{ "", "" }, { "a+b", "a b" }, { "%41%42%43", "ABC" },
-		{ "%c3%bc%C3%BC", "\xc3\xbc\xc3\xbc" }, { "%2B+", "+ " },
-		{ "~-._*", "~-._*" },
+	    {"", ""},
+	    {"a+b", "a b"},
+	    {"%41%42%43", "ABC"},
+	    {"%c3%bc%C3%BC", "\xc3\xbc\xc3\xbc"},
+	    {"%2B+", "+ "},
+	    {"~-._*", "~-._*"},
 	};
 	static const struct {
 		const char *in;
 		size_t bad_at;
 	} bad[] = {
-		{ "%", 0 }, { "%4", 0 }, { "a%4", 1 }, { "%%41", 0 },
-		{ "%g1", 0 }, { "ab%1g", 2 }, { "%41%", 3 }, { "% 41", 0 },
+	    {"%", 0},	{"%4", 0},    {"a%4", 1},  {"%%41", 0},
+	    {"%g1", 0}, {"ab%1g", 2}, {"%41%", 3}, {"% 41", 0},
 	};
 	struct query_list l;
 	struct err e;
@@ -180,51 +185,51 @@ test_unescape_split(void)
 		n = 99;
 		CHECK(query_unescape(good[i].in, strlen(good[i].in), out, &n,
 				     &at) == 0 &&
-			      n == strlen(good[i].out) &&
-			      memcmp(out, good[i].out, n) == 0,
+			  n == strlen(good[i].out) &&
+			  memcmp(out, good[i].out, n) == 0,
 		      "unescape '%s'", good[i].in);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		at = 99;
 		CHECK(query_unescape(bad[i].in, strlen(bad[i].in), out, &n,
 				     &at) == -EINVAL &&
-			      at == bad[i].bad_at,
+			  at == bad[i].bad_at,
 		      "unescape '%s': bad at %zu", bad[i].in, at);
 	}
 	/* Bounded: a length cuts an escape short, whatever follows. */
 	CHECK(query_unescape("%41", 2, out, &n, &at) == -EINVAL && at == 0,
 	      "escape cut by the length");
 	CHECK(query_unescape("a%00b", 5, out, &n, &at) == 0 && n == 3 &&
-		      out[1] == '\0',
+		  out[1] == '\0',
 	      "%%00 decodes to a NUL byte");
 
 	CHECK(query_split("a=1&&b&=&c=%3D=", 15, 4, "X", "test", &l, &e) == 0,
 	      "split: %s", e.message);
 	CHECK(l.n == 4 && strcmp(l.v[0].name, "a") == 0 &&
-		      strcmp(l.v[0].value, "1") == 0 &&
-		      strcmp(l.v[1].name, "b") == 0 && l.v[1].value_len == 0 &&
-		      l.v[2].name_len == 0 && l.v[2].value_len == 0 &&
-		      strcmp(l.v[3].name, "c") == 0 &&
-		      strcmp(l.v[3].value, "==") == 0,
+		  strcmp(l.v[0].value, "1") == 0 &&
+		  strcmp(l.v[1].name, "b") == 0 && l.v[1].value_len == 0 &&
+		  l.v[2].name_len == 0 && l.v[2].value_len == 0 &&
+		  strcmp(l.v[3].name, "c") == 0 &&
+		  strcmp(l.v[3].value, "==") == 0,
 	      "split: pairs in order, empties skipped");
 	query_list_free(&l);
 	query_list_free(&l);
 	err_clear(&e);
 	CHECK(query_split("a&b&c", 5, 2, "TooMany", "test", &l, &e) < 0 &&
-		      strcmp(e.code, "TooMany") == 0 && l.n == 0 && !l.v,
+		  strcmp(e.code, "TooMany") == 0 && l.n == 0 && !l.v,
 	      "split: more pairs than allowed: %s", e.code);
 	err_clear(&e);
 	CHECK(query_split("a=1&b=%zz", 9, 8, "Bad", "test", &l, &e) < 0 &&
-		      strcmp(e.code, "Bad") == 0 &&
-		      strstr(e.message, "%zz") && !l.v,
+		  strcmp(e.code, "Bad") == 0 && strstr(e.message, "%zz") &&
+		  !l.v,
 	      "split: illegal hex: %s", e.message);
 	err_clear(&e);
 	CHECK(query_split("a=%4", 4, 8, "Bad", "test", &l, &e) < 0 &&
-		      strstr(e.message, "Incomplete trailing escape"),
+		  strstr(e.message, "Incomplete trailing escape"),
 	      "split: cut escape: %s", e.message);
 	err_clear(&e);
 	CHECK(query_split("a=%\x01\x80", 5, 8, "Bad", "test", &l, &e) < 0 &&
-		      query_text_ok(e.message, strlen(e.message)),
+		  query_text_ok(e.message, strlen(e.message)),
 	      "split: the message never quotes raw bytes: %s", e.message);
 	/* The router's order: the query's X-Amz-* left out, then params. */
 	{
@@ -232,9 +237,9 @@ test_unescape_split(void)
 
 		CHECK(query_split("X-Amz-Date=1&Action=A%2Bb", 25, 8, "Bad",
 				  "test", &l, &e) == 0 &&
-			      query_params(&l, p, 1, &e) == 0 &&
-			      !param_value(p, "X-Amz-Date") &&
-			      strcmp(param_value(p, "Action"), "A+b") == 0,
+			  query_params(&l, p, 1, &e) == 0 &&
+			  !param_value(p, "X-Amz-Date") &&
+			  strcmp(param_value(p, "Action"), "A+b") == 0,
 		      "query_params skips the presign parameters");
 		query_list_free(&l);
 		params_free(p);
@@ -245,10 +250,23 @@ static void
 test_bad_input(void)
 {
 	static const char *const bad[] = {
-		"A=%zz", "A=%4", "A=%", "A.0=x", "A..B=x", ".A=x", "A.=x",
-		"A=1&A=2", "A=%00", "A=%ff", "A=%c3%28", "A=%ed%a0%80",
-		"A=%c0%af", "A=%01", "A.1001=x", "A.01=x",
-		"a.b.c.d.e.f.g.h.i=x",
+	    "A=%zz",
+	    "A=%4",
+	    "A=%",
+	    "A.0=x",
+	    "A..B=x",
+	    ".A=x",
+	    "A.=x",
+	    "A=1&A=2",
+	    "A=%00",
+	    "A=%ff",
+	    "A=%c3%28",
+	    "A=%ed%a0%80",
+	    "A=%c0%af",
+	    "A=%01",
+	    "A.1001=x",
+	    "A.01=x",
+	    "a.b.c.d.e.f.g.h.i=x",
 	};
 	struct err e;
 
@@ -264,7 +282,7 @@ test_bad_input(void)
 		struct param *p = decode_str("A=1&&B=%E2%9C%93&C", &e);
 
 		CHECK(p && strcmp(param_value(p, "B"), "\xe2\x9c\x93") == 0 &&
-			      strcmp(param_value(p, "C"), "") == 0,
+			  strcmp(param_value(p, "C"), "") == 0,
 		      "tolerated: empty pairs, a name without '='");
 		params_free(p);
 	}
@@ -275,28 +293,29 @@ test_getters(void)
 {
 	struct err e;
 	struct param *p = decode_str("N=42&B=TRUE&S=hello&Neg=-1&Big="
-				     "99999999999999999999&E=pem", &e);
-	static const char *const formats[] = { "pem", "ppk", NULL };
+				     "99999999999999999999&E=pem",
+				     &e);
+	static const char *const formats[] = {"pem", "ppk", NULL};
 	long long n = 0;
 	bool b = false;
 	const char *s = NULL;
 
 	CHECK(param_int(p, "N", true, 5, 100, &n, &e) == 0 && n == 42, "int");
 	CHECK(param_int(p, "N", true, 50, 100, &n, &e) < 0 &&
-		      strcmp(e.code, "InvalidParameterValue") == 0,
+		  strcmp(e.code, "InvalidParameterValue") == 0,
 	      "int range");
 	CHECK(param_int(p, "Big", true, 0, 100, &n, &e) < 0, "overflow");
 	CHECK(param_int(p, "Missing", true, 0, 1, &n, &e) < 0 &&
-		      strcmp(e.code, "MissingParameter") == 0,
+		  strcmp(e.code, "MissingParameter") == 0,
 	      "missing");
 	CHECK(param_bool(p, "B", &b, &e) == 0 && b, "bool");
 	CHECK(param_bool(p, "S", &b, &e) < 0, "not a bool");
 	CHECK(param_str(p, "S", true, 3, &s, &e) < 0, "too long");
 	CHECK(param_enum(p, "E", true, formats, &s, &e) == 0 &&
-		      strcmp(s, "pem") == 0,
+		  strcmp(s, "pem") == 0,
 	      "enum");
 	CHECK(param_enum(p, "S", true, formats, &s, &e) < 0 &&
-		      strstr(e.message, "pem, ppk"),
+		  strstr(e.message, "pem, ppk"),
 	      "enum lists the valid values");
 	params_free(p);
 }
@@ -359,41 +378,50 @@ test_wildcards(void)
 		const char *pattern, *s;
 		bool match;
 	} cases[] = {
-		{ "abc", "abc", true },	   { "abc", "abcd", false },
-		{ "a*", "abcd", true },	   { "*d", "abcd", true },
-		{ "*", "", true },	   { "a*c*e", "abxcyye", true },
-		{ "a*c*e", "abxcyy", false },
-		/* '?' is zero or one character (EC2 User Guide). */
-		{ "ab?", "ab", true },	   { "ab?", "abc", true },
-		{ "ab?", "abcd", false },  { "a?c", "ac", true },
-		{ "t3.?icro", "t3.micro", true },
-		{ "\\*x", "*x", true },	   { "\\*x", "ax", false },
-		{ "a\\?", "a?", true },	   { "a\\?", "a", false },
-		{ "\\\\", "\\", true },	   { "c6i.*", "c6i.large", true },
-		{ "c6i.*", "c6id.large", false },
-		{ "", "", true },	   { "", "a", false },
-		{ "**a**", "xa", true },
+	    {"abc", "abc", true},
+	    {"abc", "abcd", false},
+	    {"a*", "abcd", true},
+	    {"*d", "abcd", true},
+	    {"*", "", true},
+	    {"a*c*e", "abxcyye", true},
+	    {"a*c*e", "abxcyy", false},
+	    /* '?' is zero or one character (EC2 User Guide). */
+	    {"ab?", "ab", true},
+	    {"ab?", "abc", true},
+	    {"ab?", "abcd", false},
+	    {"a?c", "ac", true},
+	    {"t3.?icro", "t3.micro", true},
+	    {"\\*x", "*x", true},
+	    {"\\*x", "ax", false},
+	    {"a\\?", "a?", true},
+	    {"a\\?", "a", false},
+	    {"\\\\", "\\", true},
+	    {"c6i.*", "c6i.large", true},
+	    {"c6i.*", "c6id.large", false},
+	    {"", "", true},
+	    {"", "a", false},
+	    {"**a**", "xa", true},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK(wildcard_match(cases[i].pattern, cases[i].s) ==
-			      cases[i].match,
+			  cases[i].match,
 		      "wildcard '%s' on '%s'", cases[i].pattern, cases[i].s);
 }
 
 static void
 test_paginate(void)
 {
-	const char *keys[] = { "a", "b", "c", "d", "e" };
+	const char *keys[] = {"a", "b", "c", "d", "e"};
 	char token[256] = "", key[PAGE_KEY_MAX];
 	struct page pg;
 	struct err e;
 	int seen = 0, pages = 0;
 
 	CHECK(page_token_encode("L", "i-0123\x01x", token, sizeof(token)) ==
-			      0 &&
-		      page_token_decode(token, "L", key, sizeof(key)) == 0 &&
-		      strcmp(key, "i-0123\x01x") == 0,
+		      0 &&
+		  page_token_decode(token, "L", key, sizeof(key)) == 0 &&
+		  strcmp(key, "i-0123\x01x") == 0,
 	      "token round trip");
 	CHECK(page_token_decode(token, "M", key, sizeof(key)) < 0,
 	      "a token of another listing");
@@ -422,18 +450,18 @@ test_paginate(void)
 			page_token_encode("L", pg.last, token, sizeof(token));
 		params_free(p);
 	} while (token[0] && ++pages < 10);
-	CHECK(seen == 5 && pages == 2, "5 items in 3 pages: seen %d, %d",
-	      seen, pages);
+	CHECK(seen == 5 && pages == 2, "5 items in 3 pages: seen %d, %d", seen,
+	      pages);
 	{
 		struct param *p = decode_str("MaxResults=1001", &e);
 
 		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
-			      strcmp(e.code, "InvalidParameterValue") == 0,
+			  strcmp(e.code, "InvalidParameterValue") == 0,
 		      "MaxResults over the range");
 		params_free(p);
 		p = decode_str("NextToken=abc", &e);
 		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
-			      strcmp(e.code, "InvalidPaginationToken") == 0,
+			  strcmp(e.code, "InvalidPaginationToken") == 0,
 		      "bad token: %s", e.code);
 		params_free(p);
 	}
@@ -448,16 +476,16 @@ test_b64_to(void)
 
 	CHECK(b64_decode_to(" Zm9v\r\nYmFy\tYg==\n", 17, B64_SPACE, out,
 			    sizeof(out), &n) == 0 &&
-		      n == 7 && memcmp(out, "foobarb", 7) == 0,
+		  n == 7 && memcmp(out, "foobarb", 7) == 0,
 	      "B64_SPACE skips whitespace");
 	CHECK(b64_decode_to("Zm9v\nYmFy", 9, 0, out, sizeof(out), &n) ==
-		      -EINVAL,
+		  -EINVAL,
 	      "whitespace without B64_SPACE");
 	CHECK(b64_decode_to("Zm9 v", 5, B64_SPACE, out, sizeof(out), &n) == 0 &&
-		      n == 3,
+		  n == 3,
 	      "a space inside a group with B64_SPACE");
 	CHECK(b64_decode_to("Zg= =", 5, B64_SPACE, out, sizeof(out), &n) == 0 &&
-		      n == 1 && out[0] == 'f',
+		  n == 1 && out[0] == 'f',
 	      "space between the padding characters");
 	CHECK(b64_decode_to("Zg==\n Zg==", 10, B64_SPACE, out, sizeof(out),
 			    &n) == -EINVAL,
@@ -474,8 +502,7 @@ test_b64_to(void)
 	CHECK(b64_decoded_max(8) == 6 && b64_decoded_max(11) == 6,
 	      "b64_decoded_max");
 	CHECK(b64_value('A') == 0 && b64_value('/') == 63 &&
-		      b64_value('=') < 0 && b64_value(0) < 0 &&
-		      b64_value(0xc3) < 0,
+		  b64_value('=') < 0 && b64_value(0) < 0 && b64_value(0xc3) < 0,
 	      "b64_value");
 }
 
@@ -483,23 +510,23 @@ static void
 test_b64(void)
 {
 	static const char *const good[][2] = {
-		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" },
-		{ "Zm9v", "foo" }, { "aGVsbG8=", "hello" },
+	    {"", ""},	     {"Zg==", "f"},	    {"Zm8=", "fo"},
+	    {"Zm9v", "foo"}, {"aGVsbG8=", "hello"},
 	};
 	static const char *const bad[] = {
-		"Zg=", "Zm9", "Z===", "Zh==", "Zm9v\n", "Zm=v", "====",
-		"Zm8=Zm9v", "Zg==Zg==", "Zg=a", "Zm9v=", "Zm9v====", "Zm 9v",
-		"Zm8-", "Zm8_", "Zm\x80v", "Zm8%",
+	    "Zg=",   "Zm9",	 "Z===",     "Zh==",	"Zm9v\n", "Zm=v",
+	    "====",  "Zm8=Zm9v", "Zg==Zg==", "Zg=a",	"Zm9v=",  "Zm9v====",
+	    "Zm 9v", "Zm8-",	 "Zm8_",     "Zm\x80v", "Zm8%",
 	};
 	char enc[64];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		size_t n;
-		unsigned char *d = b64_decode(good[i][0], strlen(good[i][0]),
-					      &n);
+		unsigned char *d =
+		    b64_decode(good[i][0], strlen(good[i][0]), &n);
 
 		CHECK(d && n == strlen(good[i][1]) &&
-			      memcmp(d, good[i][1], n) == 0,
+			  memcmp(d, good[i][1], n) == 0,
 		      "decode %s", good[i][0]);
 		free(d);
 		b64_encode(good[i][1], strlen(good[i][1]), enc);

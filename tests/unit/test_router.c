@@ -46,13 +46,14 @@ test_fail(struct action_ctx *c, struct out *o, struct err *e)
 	return err_set(e, "InvalidParameterValue", "always fails");
 }
 
-#define PARAMS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define PARAMS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const struct action table[] = {
-	{ .name = "TestFail", test_fail, ACTION_WRITE, PARAMS("Name") },
-	{ .name = "TestMake", test_make,
-	  ACTION_WRITE | ACTION_DRY_RUN | ACTION_CLIENT_TOKEN,
-	  PARAMS("Name") },
+    {.name = "TestFail", test_fail, ACTION_WRITE, PARAMS("Name")},
+    {.name = "TestMake",
+     test_make,
+     ACTION_WRITE | ACTION_DRY_RUN | ACTION_CLIENT_TOKEN,
+     PARAMS("Name")},
 };
 
 static struct param *
@@ -68,10 +69,9 @@ req(const char *const *kv)
 
 /* Run a request; return its status; body and code into the caller's. */
 static int
-call(struct api *a, const char *const *kv, char *body, size_t size,
-     char *code)
+call(struct api *a, const char *const *kv, char *body, size_t size, char *code)
 {
-	struct access_key who = { .id = "AKIDTEST", .account = "123456789012" };
+	struct access_key who = {.id = "AKIDTEST", .account = "123456789012"};
 	struct param *p = req(kv);
 	struct api_reply rep;
 	int status;
@@ -98,8 +98,8 @@ made(void)
 	return v;
 }
 
-#define KV(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define V "2016-11-15"
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define V	"2016-11-15"
 
 int
 main(void)
@@ -130,11 +130,13 @@ main(void)
 	st = call(a, KV("Action", "Nope", "Version", V), body, sizeof(body),
 		  code);
 	CHECK(st == 400 && strcmp(code, "InvalidAction") == 0 &&
-		      strstr(body, "<RequestID>") &&
-		      strstr(body, "The action Nope is not valid"),
+		  strstr(body, "<RequestID>") &&
+		  strstr(body, "The action Nope is not valid"),
 	      "InvalidAction: %s", body);
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "x",
-			"Colour", "red"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "x", "Colour",
+		     "red"),
+		  body, sizeof(body), code);
 	CHECK(strcmp(code, "UnknownParameter") == 0 && strstr(body, "Colour"),
 	      "UnknownParameter: %s", body);
 	st = call(a, KV("Action", "TestFail", "Version", V, "DryRun", "true"),
@@ -152,28 +154,34 @@ main(void)
 	CHECK(st == 200 && !code[0], "TestMake: %d %s", st, body);
 	CHECK(strstr(body, "<TestMakeResponse xmlns=\"http://ec2.amazonaws.com"
 			   "/doc/2016-11-15/\"><requestId>") &&
-		      strstr(body, "<made>1</made><name>a</name>"
-				   "</TestMakeResponse>"),
+		  strstr(body, "<made>1</made><name>a</name>"
+			       "</TestMakeResponse>"),
 	      "envelope: %s", body);
 	CHECK_STR(made(), "1");
 
 	/* DryRun: the action runs, is rolled back, and says so with 412. */
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "a",
-			"DryRun", "true"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "a", "DryRun",
+		     "true"),
+		  body, sizeof(body), code);
 	CHECK(st == 412 && strcmp(code, "DryRunOperation") == 0,
 	      "DryRun: %d %s", st, code);
 	CHECK_STR(made(), "1");
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "bad",
-			"DryRun", "true"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "bad",
+		     "DryRun", "true"),
+		  body, sizeof(body), code);
 	CHECK(st == 400 && strcmp(code, "InvalidParameterValue") == 0,
 	      "DryRun of an invalid request reports the error: %s", code);
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "a",
-			"DryRun", "maybe"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "a", "DryRun",
+		     "maybe"),
+		  body, sizeof(body), code);
 	CHECK(strcmp(code, "InvalidParameterValue") == 0, "DryRun=maybe");
 
 	/* A failed action leaves nothing behind. */
-	st = call(a, KV("Action", "TestFail", "Version", V), body,
-		  sizeof(body), code);
+	st = call(a, KV("Action", "TestFail", "Version", V), body, sizeof(body),
+		  code);
 	CHECK(st == 400, "TestFail: %d", st);
 	tx = store_begin(store, false, &e);
 	CHECK(store_meta_get(tx, "failed-write", v, sizeof(v), &e) == 1,
@@ -181,33 +189,44 @@ main(void)
 	store_rollback(tx);
 
 	/* ClientToken: the same request again answers the same, once. */
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "b",
-			"ClientToken", "tok-1"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "b",
+		     "ClientToken", "tok-1"),
+		  body, sizeof(body), code);
 	CHECK(st == 200 && strstr(body, "<made>2</made>"), "token 1: %s", body);
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "b",
-			"ClientToken", "tok-1"), body2, sizeof(body2), code);
-	CHECK(st == 200 && strstr(body2, "<made>2</made>"),
-	      "token replay: %s", body2);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "b",
+		     "ClientToken", "tok-1"),
+		  body2, sizeof(body2), code);
+	CHECK(st == 200 && strstr(body2, "<made>2</made>"), "token replay: %s",
+	      body2);
 	CHECK(strcmp(body, body2) != 0, "a replay gets its own requestId");
 	CHECK_STR(made(), "2");
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "c",
-			"ClientToken", "tok-1"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "c",
+		     "ClientToken", "tok-1"),
+		  body, sizeof(body), code);
 	CHECK(st == 400 && strcmp(code, "IdempotentParameterMismatch") == 0,
 	      "token mismatch: %s", code);
 	CHECK_STR(made(), "2");
 	/* A dry run neither uses nor consumes a token. */
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "d",
-			"ClientToken", "tok-2", "DryRun", "true"), body,
-		  sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "d",
+		     "ClientToken", "tok-2", "DryRun", "true"),
+		  body, sizeof(body), code);
 	CHECK(st == 412, "dry run with token: %d", st);
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "e",
-			"ClientToken", "tok-2"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "e",
+		     "ClientToken", "tok-2"),
+		  body, sizeof(body), code);
 	CHECK(st == 200 && strstr(body, "<name>e</name>"),
 	      "token after a dry run: %s", body);
-	st = call(a, KV("Action", "TestMake", "Version", V, "Name", "f",
-			"ClientToken",
-			"0123456789012345678901234567890123456789012345678901"
-			"2345678901234"), body, sizeof(body), code);
+	st = call(a,
+		  KV("Action", "TestMake", "Version", V, "Name", "f",
+		     "ClientToken",
+		     "0123456789012345678901234567890123456789012345678901"
+		     "2345678901234"),
+		  body, sizeof(body), code);
 	CHECK(strcmp(code, "InvalidParameterValue") == 0,
 	      "65-character token: %s", code);
 

@@ -21,11 +21,11 @@
 #include "api/sigv4.h"
 #include "unit.h"
 
-#define FIXTURES "../data/ec2-requests"
-#define DATA "../data/sigv4"
+#define FIXTURES  "../data/ec2-requests"
+#define DATA	  "../data/sigv4"
 #define SEPARATOR "=== END OF REQUEST ==="
-#define KEY_ID "AKIDEXAMPLE"
-#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define KEY_ID	  "AKIDEXAMPLE"
+#define SECRET	  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 #define T_MAX_HEADERS 32
 
@@ -58,9 +58,13 @@ verify(const struct treq *t, time_t now, struct sigv4_result *res,
 {
 	struct sigv4_header h[T_MAX_HEADERS];
 	struct sigv4_request r = {
-		.method = t->method, .path = t->path, .query = t->query,
-		.headers = h, .nheaders = t->nheaders,
-		.body = t->body, .body_len = t->body_len,
+	    .method = t->method,
+	    .path = t->path,
+	    .query = t->query,
+	    .headers = h,
+	    .nheaders = t->nheaders,
+	    .body = t->body,
+	    .body_len = t->body_len,
 	};
 	struct sigv4_result res2;
 	struct query_list q;
@@ -93,8 +97,8 @@ verify(const struct treq *t, time_t now, struct sigv4_result *res,
  * else that error code with a message containing msg (when not NULL).
  */
 static void
-expect_msg(const struct treq *t, time_t now, const char *code,
-	   const char *msg, const char *what)
+expect_msg(const struct treq *t, time_t now, const char *code, const char *msg,
+	   const char *what)
 {
 	struct sigv4_result res;
 	struct err e;
@@ -106,7 +110,7 @@ expect_msg(const struct treq *t, time_t now, const char *code,
 		return;
 	}
 	CHECK(rc == -1 && strcmp(e.code, code) == 0 && e.message[0] &&
-	      (!msg || strstr(e.message, msg)),
+		  (!msg || strstr(e.message, msg)),
 	      "%s: %s: want %s (%s), got %s: %s", t->label, what, code,
 	      msg ? msg : "", rc ? e.code : "success", e.message);
 }
@@ -358,8 +362,8 @@ static void
 check_signed_headers_tampered(const struct treq *base, time_t t0)
 {
 	char list[512], *name, *save = NULL;
-	const char *sh = strstr(header(base, "Authorization"),
-				"SignedHeaders=");
+	const char *sh =
+	    strstr(header(base, "Authorization"), "SignedHeaders=");
 	struct treq t;
 	size_t n;
 
@@ -374,7 +378,7 @@ check_signed_headers_tampered(const struct treq *base, time_t t0)
 		char what[128], *v;
 
 		if (strcmp(name, "x-amz-date") == 0)
-			continue;	/* the date has its own cases */
+			continue; /* the date has its own cases */
 		t = *base;
 		v = header(&t, name);
 		CHECK(v && v[1], "%s: signed header %s missing", base->label,
@@ -388,8 +392,8 @@ check_signed_headers_tampered(const struct treq *base, time_t t0)
 		t = *base;
 		remove_header(&t, name);
 		snprintf(what, sizeof(what), "signed header %s removed", name);
-		expect_msg(&t, t0, "SignatureDoesNotMatch", "is not in the request",
-			   what);
+		expect_msg(&t, t0, "SignatureDoesNotMatch",
+			   "is not in the request", what);
 	}
 }
 
@@ -437,33 +441,33 @@ check_date_tampered(const struct treq *base, time_t t0)
 static const struct {
 	const char *from, *to, *code, *msg, *what;
 } auth_edits[] = {
-	{ "Credential=AKIDEXAMPLE/", "Credential=AKIDUNKNOWN/", "AuthFailure",
-	  "not able to validate", "unknown access key" },
-	{ "Credential=", "Credentials=", "IncompleteSignature",
-	  "requires 'Credential' parameter", "no Credential" },
-	{ "SignedHeaders=", "SignedHeader=", "IncompleteSignature",
-	  "requires 'SignedHeaders' parameter", "no SignedHeaders" },
-	{ ", Signature=", ", Sig=", "IncompleteSignature",
-	  "requires 'Signature' parameter", "no Signature" },
-	{ "AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA512 ", "IncompleteSignature",
-	  "Unsupported AWS 'algorithm'", "other algorithm" },
-	{ "AWS4-HMAC-SHA256 ", "AWS ", "IncompleteSignature",
-	  "Unsupported AWS 'algorithm'", "signature version 2 style" },
-	{ "/us-east-1/ec2/", "/us-east-1/", "IncompleteSignature",
-	  "exactly 5 slash-delimited", "scope with 4 parts" },
-	{ "/ec2/aws4_request", "/ec2/x/aws4_request", "IncompleteSignature",
-	  "exactly 5 slash-delimited", "scope with 6 parts" },
-	{ ", SignedHeaders=", ", SignedHeaders ", "IncompleteSignature",
-	  "missing equal-sign", "parameter without '='" },
-	{ "/aws4_request", "/aws4_requesx", "SignatureDoesNotMatch",
-	  "valid terminator", "scope terminator not aws4_request" },
-	{ "/20261130/", "/20261129/", "SignatureDoesNotMatch",
-	  "Date in Credential scope", "scope date not the X-Amz-Date day" },
-	{ "host;", "", "SignatureDoesNotMatch", "'Host'", "host not signed" },
-	{ "/us-east-1/", "/eu-west-1/", "SignatureDoesNotMatch",
-	  "signature we calculated", "other region in the scope" },
-	{ "/ec2/", "/ec3/", "SignatureDoesNotMatch", "signature we calculated",
-	  "other service in the scope" },
+    {"Credential=AKIDEXAMPLE/", "Credential=AKIDUNKNOWN/", "AuthFailure",
+     "not able to validate", "unknown access key"},
+    {"Credential=", "Credentials=", "IncompleteSignature",
+     "requires 'Credential' parameter", "no Credential"},
+    {"SignedHeaders=", "SignedHeader=", "IncompleteSignature",
+     "requires 'SignedHeaders' parameter", "no SignedHeaders"},
+    {", Signature=", ", Sig=", "IncompleteSignature",
+     "requires 'Signature' parameter", "no Signature"},
+    {"AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA512 ", "IncompleteSignature",
+     "Unsupported AWS 'algorithm'", "other algorithm"},
+    {"AWS4-HMAC-SHA256 ", "AWS ", "IncompleteSignature",
+     "Unsupported AWS 'algorithm'", "signature version 2 style"},
+    {"/us-east-1/ec2/", "/us-east-1/", "IncompleteSignature",
+     "exactly 5 slash-delimited", "scope with 4 parts"},
+    {"/ec2/aws4_request", "/ec2/x/aws4_request", "IncompleteSignature",
+     "exactly 5 slash-delimited", "scope with 6 parts"},
+    {", SignedHeaders=", ", SignedHeaders ", "IncompleteSignature",
+     "missing equal-sign", "parameter without '='"},
+    {"/aws4_request", "/aws4_requesx", "SignatureDoesNotMatch",
+     "valid terminator", "scope terminator not aws4_request"},
+    {"/20261130/", "/20261129/", "SignatureDoesNotMatch",
+     "Date in Credential scope", "scope date not the X-Amz-Date day"},
+    {"host;", "", "SignatureDoesNotMatch", "'Host'", "host not signed"},
+    {"/us-east-1/", "/eu-west-1/", "SignatureDoesNotMatch",
+     "signature we calculated", "other region in the scope"},
+    {"/ec2/", "/ec3/", "SignatureDoesNotMatch", "signature we calculated",
+     "other service in the scope"},
 };
 
 static void
@@ -483,9 +487,9 @@ check_authorization_tampered(const struct treq *base, time_t t0)
 			expect_msg(&t, t0, auth_edits[i].code,
 				   auth_edits[i].msg, auth_edits[i].what);
 	}
-	CHECK(edit_header(&t, base, "Authorization", "Credential=",
-			  "Credential=junk, Credential=") == 0, "%s",
-	      base->label);
+	CHECK(edit_header(&t, base, "Authorization",
+			  "Credential=", "Credential=junk, Credential=") == 0,
+	      "%s", base->label);
 	expect(&t, t0, NULL, "a repeated key: the last one counts");
 	t = *base;
 	v = header(&t, "Authorization");
@@ -604,8 +608,8 @@ test_captured_requests(void)
 		p = data;
 		end = data + len;
 		while ((rc = parse_request(&p, end, t)) == 1) {
-			snprintf(t->label, sizeof(t->label), "%s#%zu",
-				 names[i], ++got);
+			snprintf(t->label, sizeof(t->label), "%s#%zu", names[i],
+				 ++got);
 			check_captured(t);
 		}
 		CHECK(rc == 0, "%s: unparsable request after #%zu", names[i],
@@ -673,40 +677,43 @@ check_presigned(const char *file, long expires)
 	expect(base, t0 - 16 * 60, "RequestExpired", "16 minutes early");
 	expect(base, t0 - 15 * 60, NULL, "15 minutes early");
 	CHECK(edit_query(t, base, "Version=2016-11-15", "Version=2016-11-16") ==
-	      0, "%s: no Version", file);
+		  0,
+	      "%s: no Version", file);
 	expect(t, t0, "SignatureDoesNotMatch", "a parameter changed");
 	CHECK(edit_query(t, base, "&X-Amz-Algorithm",
-			 "&Extra=1&X-Amz-Algorithm") == 0, "%s", file);
+			 "&Extra=1&X-Amz-Algorithm") == 0,
+	      "%s", file);
 	expect(t, t0, "SignatureDoesNotMatch", "a parameter added");
 	*t = *base;
 	t->query[strlen(t->query) - 1] ^= 1;
 	expect(t, t0, "SignatureDoesNotMatch", "last signature digit");
 	CHECK(edit_query(t, base, "X-Amz-Credential=", "X-Amz-Credentials=") ==
-	      0, "%s", file);
-	expect(t, t0, "IncompleteSignature", "no X-Amz-Credential");
-	CHECK(edit_query(t, base, "X-Amz-Signature=", "X-Amz-Sig=") == 0,
+		  0,
 	      "%s", file);
+	expect(t, t0, "IncompleteSignature", "no X-Amz-Credential");
+	CHECK(edit_query(t, base, "X-Amz-Signature=", "X-Amz-Sig=") == 0, "%s",
+	      file);
 	expect(t, t0, "IncompleteSignature", "no X-Amz-Signature");
 	CHECK(edit_query(t, base, "X-Amz-Date=", "X-Amz-Dates=") == 0, "%s",
 	      file);
 	expect(t, t0, "IncompleteSignature", "no X-Amz-Date");
-	CHECK(edit_query(t, base, "X-Amz-SignedHeaders=", "X-Amz-Signed=") ==
-	      0, "%s", file);
+	CHECK(edit_query(t, base, "X-Amz-SignedHeaders=", "X-Amz-Signed=") == 0,
+	      "%s", file);
 	expect(t, t0, "IncompleteSignature", "no X-Amz-SignedHeaders");
-	CHECK(edit_query(t, base, "HMAC-SHA256", "HMAC-SHA1") == 0, "%s",
-	      file);
+	CHECK(edit_query(t, base, "HMAC-SHA256", "HMAC-SHA1") == 0, "%s", file);
 	expect(t, t0, "IncompleteSignature", "other X-Amz-Algorithm");
 	CHECK(edit_query(t, base, "AKIDEXAMPLE", "AKIDUNKNOWN") == 0, "%s",
 	      file);
 	expect(t, t0, "AuthFailure", "unknown access key");
-	CHECK(edit_query(t, base, "X-Amz-Expires=", "X-Amz-Expires=604801&X=")
-	      == 0, "%s", file);
+	CHECK(edit_query(t, base,
+			 "X-Amz-Expires=", "X-Amz-Expires=604801&X=") == 0,
+	      "%s", file);
 	expect(t, t0, "IncompleteSignature", "X-Amz-Expires over a week");
 	CHECK(edit_query(t, base, "X-Amz-Expires=", "X-Amz-Expires=-") == 0,
 	      "%s", file);
 	expect(t, t0, "IncompleteSignature", "X-Amz-Expires not a number");
-	CHECK(edit_query(t, base, "aws4_request", "aws4_request%zz") == 0,
-	      "%s", file);
+	CHECK(edit_query(t, base, "aws4_request", "aws4_request%zz") == 0, "%s",
+	      file);
 	expect(t, t0, "MalformedQueryString", "bad percent escape");
 	*t = *base;
 	add_header(t, "Authorization", "AWS4-HMAC-SHA256 Credential=x");
@@ -743,10 +750,12 @@ test_presigned(void)
 	expect(t, t0, "SignatureDoesNotMatch", "UNSIGNED-PAYLOAD and a body");
 	CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD",
 			  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
-			  "95991b7852b855") == 0, "no content hash header");
+			  "95991b7852b855") == 0,
+	      "no content hash header");
 	expect(t, t0, "SignatureDoesNotMatch", "content hash header changed");
 	CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD",
-			  "UNSIGNED-PAYLOAX") == 0, "no content hash header");
+			  "UNSIGNED-PAYLOAX") == 0,
+	      "no content hash header");
 	expect_msg(t, t0, "SignatureDoesNotMatch",
 		   "'x-amz-content-sha256' header does not match",
 		   "content hash header neither a hash nor UNSIGNED-PAYLOAD");
@@ -768,9 +777,11 @@ test_golden_header_signed(void)
 		expect(base, t0, NULL, "signed with a Date header");
 		expect(base, t0 + 16 * 60, "RequestExpired", "16 minutes late");
 		CHECK(edit_header(t, base, "Date", ":00 -0000", ":01 -0000") ==
-		      0, "no Date");
+			  0,
+		      "no Date");
 		expect(t, t0, "SignatureDoesNotMatch", "Date one second off");
-		CHECK(edit_header(t, base, "Date", "-0000", "GMT") == 0, "Date");
+		CHECK(edit_header(t, base, "Date", "-0000", "GMT") == 0,
+		      "Date");
 		expect(t, t0, "SignatureDoesNotMatch", "Date zone respelled");
 		CHECK(edit_header(t, base, "Date", "Nov", "Now") == 0, "Date");
 		expect(t, t0, "IncompleteSignature", "Date unparsable");
@@ -783,25 +794,29 @@ test_golden_header_signed(void)
 		expect_msg(t, t0, "SignatureDoesNotMatch",
 			   "'x-amz-content-sha256' header does not match",
 			   "body not the hash");
-		CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "9034", "9035")
-		      == 0, "hash");
+		CHECK(edit_header(t, base, "X-Amz-Content-SHA256", "9034",
+				  "9035") == 0,
+		      "hash");
 		expect(t, t0, "SignatureDoesNotMatch", "hash header changed");
 	}
 	if (load_one(DATA "/header-repeated-spaced.txt", base) == 0) {
 		t0 = signed_at(base);
 		expect(base, t0, NULL, "repeated and spaced header");
 		CHECK(edit_header(t, base, "X-Ec2d-Multi", "one   two",
-				  "\tone two ") == 0, "multi");
+				  "\tone two ") == 0,
+		      "multi");
 		expect(t, t0, NULL, "same value, other spacing");
-		CHECK(edit_header(t, base, "X-Ec2d-Multi", "one   two", "onetwo")
-		      == 0, "multi");
+		CHECK(edit_header(t, base, "X-Ec2d-Multi", "one   two",
+				  "onetwo") == 0,
+		      "multi");
 		expect(t, t0, "SignatureDoesNotMatch", "space removed");
 		*t = *base;
 		remove_header(t, "X-Ec2d-Multi");
 		add_header(t, "X-Ec2d-Multi", "three");
 		add_header(t, "X-Ec2d-Multi", "  one   two  ");
 		add_header(t, "X-Ec2d-Multi", "four five");
-		expect(t, t0, "SignatureDoesNotMatch", "repeated values reordered");
+		expect(t, t0, "SignatureDoesNotMatch",
+		       "repeated values reordered");
 	}
 	if (load_one(DATA "/header-path-query.txt", base) == 0) {
 		t0 = signed_at(base);
@@ -812,7 +827,8 @@ test_golden_header_signed(void)
 		snprintf(t->path, sizeof(t->path), "/a/b/../c%%20d/./e//");
 		expect(t, t0, NULL, "the same path spelled otherwise");
 		snprintf(t->path, sizeof(t->path), "/a/c%%20d/e");
-		expect(t, t0, "SignatureDoesNotMatch", "trailing slash dropped");
+		expect(t, t0, "SignatureDoesNotMatch",
+		       "trailing slash dropped");
 		snprintf(t->path, sizeof(t->path), "/a/c d/e/");
 		expect(t, t0, "SignatureDoesNotMatch", "escape decoded");
 		snprintf(t->path, sizeof(t->path), "a/c%%20d/e/");
@@ -829,7 +845,8 @@ test_golden_header_signed(void)
 		expect(t, t0, "SignatureDoesNotMatch", "a value changed");
 		snprintf(t->query, sizeof(t->query),
 			 "z=%%E6%%97%%A5&a=x%%2Fy&a=b");
-		expect(t, t0, "SignatureDoesNotMatch", "an empty value dropped");
+		expect(t, t0, "SignatureDoesNotMatch",
+		       "an empty value dropped");
 	}
 out:
 	free(base);
@@ -841,21 +858,29 @@ static void
 test_aws_suite(void)
 {
 	static const char *const names[] = {
-		"get-vanilla", "post-vanilla",
-		"get-vanilla-query-order-key-case",
-		"get-vanilla-query-order-encoded",
-		"get-vanilla-query-unreserved", "get-vanilla-utf8-query",
-		"get-vanilla-empty-query-key", "get-unreserved", "get-utf8",
-		"get-space-normalized", "get-slash-dot-slash-normalized",
-		"get-slashes-normalized", "get-relative-relative-normalized",
-		"get-header-key-duplicate", "get-header-value-order",
-		"get-header-value-trim", "get-vanilla-with-session-token",
-		"post-x-www-form-urlencoded",
-		"query-get-vanilla-query-order-key-case",
-		"query-get-vanilla-query-order-encoded",
+	    "get-vanilla",
+	    "post-vanilla",
+	    "get-vanilla-query-order-key-case",
+	    "get-vanilla-query-order-encoded",
+	    "get-vanilla-query-unreserved",
+	    "get-vanilla-utf8-query",
+	    "get-vanilla-empty-query-key",
+	    "get-unreserved",
+	    "get-utf8",
+	    "get-space-normalized",
+	    "get-slash-dot-slash-normalized",
+	    "get-slashes-normalized",
+	    "get-relative-relative-normalized",
+	    "get-header-key-duplicate",
+	    "get-header-value-order",
+	    "get-header-value-trim",
+	    "get-vanilla-with-session-token",
+	    "post-x-www-form-urlencoded",
+	    "query-get-vanilla-query-order-key-case",
+	    "query-get-vanilla-query-order-encoded",
 	};
 	struct treq *base = malloc(sizeof(*base)), *t = malloc(sizeof(*t));
-	const time_t t0 = 1440938160;	/* 2015-08-30T12:36:00Z */
+	const time_t t0 = 1440938160; /* 2015-08-30T12:36:00Z */
 	struct sigv4_result res;
 	struct err e;
 	size_t i;
@@ -869,7 +894,7 @@ test_aws_suite(void)
 		if (load_one(path, base) < 0)
 			continue;
 		CHECK(verify(base, t0, &res, &e) == 0 &&
-		      strcmp(res.service, "service") == 0,
+			  strcmp(res.service, "service") == 0,
 		      "%s: want success, got %s: %s", names[i], e.code,
 		      e.message);
 		*t = *base;
@@ -900,14 +925,16 @@ test_signing_key(void)
 	size_t i;
 
 	CHECK(sigv4_signing_key(SECRET, "20120215", "us-east-1", "iam", key) ==
-	      0, "signing key failed");
+		  0,
+	      "signing key failed");
 	for (i = 0; i < SIGV4_KEY_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
 	CHECK_STR(hex, want);
 	memset(long_secret, 'k', sizeof(long_secret) - 1);
 	long_secret[sizeof(long_secret) - 1] = '\0';
 	CHECK(sigv4_signing_key(long_secret, "20120215", "us-east-1", "iam",
-				key) == -1, "over-long secret accepted");
+				key) == -1,
+	      "over-long secret accepted");
 }
 
 static void
@@ -932,18 +959,19 @@ test_limits(void)
 	char *big = malloc(SIGV4_MAX_QUERY + 2);
 	char list[2048] = "host", auth[2400];
 	struct sigv4_header h[3] = {
-		{ "Host", "127.0.0.1:8799" },
-		{ "X-Amz-Date", "20261130T100715Z" },
-		{ "Authorization", auth },
+	    {"Host", "127.0.0.1:8799"},
+	    {"X-Amz-Date", "20261130T100715Z"},
+	    {"Authorization", auth},
 	};
-	struct sigv4_request r = { "POST", "/", "", h, 3, "", 0, NULL };
-	const time_t t0 = 1796033235;	/* 2026-11-30T10:07:15Z */
+	struct sigv4_request r = {"POST", "/", "", h, 3, "", 0, NULL};
+	const time_t t0 = 1796033235; /* 2026-11-30T10:07:15Z */
 	size_t i;
 
 	snprintf(auth, sizeof(auth),
 		 "AWS4-HMAC-SHA256 Credential=" KEY_ID
 		 "/20261130/us-east-1/ec2/aws4_request, SignedHeaders=%s, "
-		 "Signature=%064d", list, 0);
+		 "Signature=%064d",
+		 list, 0);
 	expect_raw(&r, t0, "SignatureDoesNotMatch", "a well-formed request");
 	for (i = 0; i < SIGV4_MAX_SIGNED_HEADERS; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
@@ -951,7 +979,8 @@ test_limits(void)
 	snprintf(auth, sizeof(auth),
 		 "AWS4-HMAC-SHA256 Credential=" KEY_ID
 		 "/20261130/us-east-1/ec2/aws4_request, SignedHeaders=%s, "
-		 "Signature=%064d", list, 0);
+		 "Signature=%064d",
+		 list, 0);
 	expect_raw(&r, t0, "IncompleteSignature", "65 signed headers");
 	if (!big)
 		return;
@@ -961,7 +990,8 @@ test_limits(void)
 	snprintf(auth, sizeof(auth),
 		 "AWS4-HMAC-SHA256 Credential=" KEY_ID
 		 "/20261130/us-east-1/ec2/aws4_request, SignedHeaders=host, "
-		 "Signature=%064d", 0);
+		 "Signature=%064d",
+		 0);
 	expect_raw(&r, t0, "IncompleteSignature", "8 KiB + 1 header value");
 	h[0].value = "127.0.0.1:8799";
 	h[2].value = big;
@@ -1037,8 +1067,8 @@ test_garbage(void)
 	size_t round, accepted = 0, codeless = 0, cut;
 	time_t t0;
 
-	if (!base || !t || load_one(FIXTURES "/awscli2-run-instances.txt",
-				    base) < 0)
+	if (!base || !t ||
+	    load_one(FIXTURES "/awscli2-run-instances.txt", base) < 0)
 		goto out;
 	t0 = signed_at(base);
 	for (round = 0; round < 20000; round++) {
@@ -1063,7 +1093,7 @@ test_garbage(void)
 				 "X-Amz-SignedHeaders=host&X-Amz-Expires=60&"
 				 "X-Amz-Signature=00",
 				 KEY_ID "%2F20261130%2Fus-east-1%2Fec2%2F"
-				 "aws4_request");
+					"aws4_request");
 			remove_header(t, "Authorization");
 			field = t->query;
 			break;
@@ -1076,7 +1106,7 @@ test_garbage(void)
 		for (k = 0; k < flips && len; k++) {
 			seed = seed * 1103515245u + 12345u;
 			field[(seed >> 8) % len] =
-				alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+			    alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
 		}
 		if (verify(t, t0, &res, &e) == 0 && !same_but_spacing(t, base))
 			accepted++;

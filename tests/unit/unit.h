@@ -14,28 +14,28 @@
 
 static int unit_passed, unit_failed;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			unit_passed++;                                     \
-		} else {                                                   \
-			unit_failed++;                                     \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			unit_passed++;                                         \
+		} else {                                                       \
+			unit_failed++;                                         \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR(got, want)                                               \
-	do {                                                               \
-		const char *g_ = (got), *w_ = (want);                      \
-		CHECK(g_ && w_ && strcmp(g_, w_) == 0,                     \
+#define CHECK_STR(got, want)                                                   \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		CHECK(g_ &&w_ &&strcmp(g_, w_) == 0,                           \
 		      "%s: got \"%s\", want \"%s\"", #got, g_ ? g_ : "(null)", \
-		      w_ ? w_ : "(null)");                                 \
+		      w_ ? w_ : "(null)");                                     \
 	} while (0)
 
-#define UNIT_DONE()                                                        \
-	(printf("%d passed, %d failed\n", unit_passed, unit_failed),       \
+#define UNIT_DONE()                                                            \
+	(printf("%d passed, %d failed\n", unit_passed, unit_failed),           \
 	 unit_failed ? 1 : 0)
 
 #endif

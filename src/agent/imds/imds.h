@@ -37,7 +37,6 @@
 #define IMDS_BODY_MAX	   (64u << 10)
 #define IMDS_HOP_LIMIT_MAX 64
 
-
 struct imds_request {
 	const char *method;    /* "GET", "HEAD", "PUT", ... */
 	const char *path;      /* without the query string */

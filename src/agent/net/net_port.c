@@ -114,8 +114,8 @@ out:
  * plug has them too.
  */
 static int
-guard_port(struct net *n, const char *host_ns, const char *dev,
-	   const char *mac, uint32_t ip, bool add, struct err *e)
+guard_port(struct net *n, const char *host_ns, const char *dev, const char *mac,
+	   uint32_t ip, bool add, struct err *e)
 {
 	struct buf script;
 	int rc;

@@ -260,8 +260,7 @@ net_render_guard_base(struct buf *out)
 
 	buf_addf(out, "add table %s\n", t);
 	buf_addf(out, "add set %s ports { type ifname; }\n", t);
-	buf_addf(out, "add set %s port_mac { type ifname . ether_addr; }\n",
-		 t);
+	buf_addf(out, "add set %s port_mac { type ifname . ether_addr; }\n", t);
 	buf_addf(out,
 		 "add set %s port_ip "
 		 "{ type ifname . ether_addr . ipv4_addr; }\n",
@@ -273,7 +272,6 @@ net_render_guard_base(struct buf *out)
 	buf_addf(out, "flush chain %s prerouting\n", t);
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		buf_addf(out, "add rule %s prerouting %s\n", t, rules[i]);
-
 }
 
 static void
@@ -290,8 +288,8 @@ guard_elements(struct buf *out, const char *verb, const char *dev,
 }
 
 int
-net_render_guard_port(const char *dev, const char *mac, uint32_t ip,
-		      bool add, struct buf *out)
+net_render_guard_port(const char *dev, const char *mac, uint32_t ip, bool add,
+		      struct buf *out)
 {
 	char addr[IPV4_STRLEN];
 

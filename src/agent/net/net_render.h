@@ -117,8 +117,9 @@ int net_render_dhcp_host(const char *mac, uint32_t ip, struct buf *out);
  * traffic (udp sport 67 or dport 68) from ports and everything else
  * (IPv6, VLAN tags included). Frames from the uplink to the router pass.
  * Link-local frames bypass netfilter: the host's VPC bridges do not learn
- * from them (no_linklocal_learn, net_render_host_port). One transaction, safe to apply again:
- * the sets (the ports) are kept, the chain is flushed and refilled.
+ * from them (no_linklocal_learn, net_render_host_port). One transaction, safe
+ * to apply again: the sets (the ports) are kept, the chain is flushed and
+ * refilled.
  */
 #define NET_GUARD_TABLE "ec2d_guard"
 void net_render_guard_base(struct buf *out);

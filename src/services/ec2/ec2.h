@@ -38,17 +38,14 @@ int ec2_register_image(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_deregister_image(struct action_ctx *c, struct out *o, struct err *e);
 
 int ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e);
-int ec2_describe_instances(struct action_ctx *c, struct out *o,
-			   struct err *e);
+int ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_stop_instances(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_start_instances(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_reboot_instances(struct action_ctx *c, struct out *o, struct err *e);
-int ec2_terminate_instances(struct action_ctx *c, struct out *o,
-			    struct err *e);
+int ec2_terminate_instances(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_describe_instance_status(struct action_ctx *c, struct out *o,
 				 struct err *e);
-int ec2_get_console_output(struct action_ctx *c, struct out *o,
-			   struct err *e);
+int ec2_get_console_output(struct action_ctx *c, struct out *o, struct err *e);
 int ec2_describe_instance_attribute(struct action_ctx *c, struct out *o,
 				    struct err *e);
 int ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,

@@ -27,7 +27,7 @@ wildcard_match(const char *pattern, const char *s)
 
 	if (!cur || !next)
 		goto out;
-	cur[0] = true;		/* the empty prefix matches the empty pattern */
+	cur[0] = true; /* the empty prefix matches the empty pattern */
 	for (const char *p = pattern; *p; p++) {
 		char tok = *p, lit = 0;
 		bool any = false;
@@ -46,7 +46,8 @@ wildcard_match(const char *pattern, const char *s)
 			} else {
 				char want = tok ? tok : lit;
 
-				next[i] = i > 0 && cur[i - 1] && s[i - 1] == want;
+				next[i] =
+				    i > 0 && cur[i - 1] && s[i - 1] == want;
 			}
 		}
 		bool *t = cur;
@@ -84,9 +85,11 @@ filter_values(const struct param *fp, struct filter *f, struct err *e)
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i]->value) {
 			free(v);
-			return err_set(e, "InvalidParameterValue",
-				       "The filter '%.200s' has a value that is "
-				       "not a string.", f->name);
+			return err_set(
+			    e, "InvalidParameterValue",
+			    "The filter '%.200s' has a value that is "
+			    "not a string.",
+			    f->name);
 		}
 		f->values[f->nvalues++] = v[i]->value;
 	}
@@ -117,7 +120,8 @@ filters_parse(const struct param *req, const struct filter_spec *spec,
 
 		if (!name || !*name) {
 			err_set(e, "InvalidParameterValue",
-				"The filter Filter.%s has no Name.", v[i]->name);
+				"The filter Filter.%s has no Name.",
+				v[i]->name);
 			goto fail;
 		}
 		f->name = name;

@@ -24,7 +24,7 @@ struct store_values;
 struct store_tag_match;
 
 struct filter {
-	const char *name;		/* borrowed from the request */
+	const char *name;		  /* borrowed from the request */
 	const struct filter_field *field; /* NULL for the tag filters */
 	const char **values;
 	size_t nvalues;
@@ -35,7 +35,7 @@ struct filter_set {
 	size_t n;
 };
 
-#define FILTERS_MAX 50
+#define FILTERS_MAX	  50
 #define FILTER_VALUES_MAX 200
 
 /* Read Filter.N from the request and check every name against spec. */

@@ -57,34 +57,70 @@ struct image_view {
 #define IM(res) (((const struct image_view *)(res))->im)
 
 static void
-f_arch(const void *r, struct strlist *o) { strlist_add(o, IM(r)->architecture); }
+f_arch(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->architecture);
+}
 static void
-f_desc(const void *r, struct strlist *o) { strlist_add(o, IM(r)->description); }
+f_desc(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->description);
+}
 static void
-f_id(const void *r, struct strlist *o) { strlist_add(o, IM(r)->id); }
+f_id(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->id);
+}
 static void
-f_type(const void *r, struct strlist *o) { strlist_add(o, "machine"); }
+f_type(const void *r, struct strlist *o)
+{
+	strlist_add(o, "machine");
+}
 static void
 f_public(const void *r, struct strlist *o)
 {
 	strlist_add(o, IM(r)->public ? "true" : "false");
 }
 static void
-f_name(const void *r, struct strlist *o) { strlist_add(o, IM(r)->name); }
+f_name(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->name);
+}
 static void
-f_owner(const void *r, struct strlist *o) { strlist_add(o, IM(r)->owner); }
+f_owner(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->owner);
+}
 static void
-f_rootname(const void *r, struct strlist *o) { strlist_add(o, IM(r)->root_device); }
+f_rootname(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->root_device);
+}
 static void
-f_roottype(const void *r, struct strlist *o) { strlist_add(o, "ebs"); }
+f_roottype(const void *r, struct strlist *o)
+{
+	strlist_add(o, "ebs");
+}
 static void
-f_state(const void *r, struct strlist *o) { strlist_add(o, IM(r)->state); }
+f_state(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->state);
+}
 static void
-f_virt(const void *r, struct strlist *o) { strlist_add(o, "hvm"); }
+f_virt(const void *r, struct strlist *o)
+{
+	strlist_add(o, "hvm");
+}
 static void
-f_hyper(const void *r, struct strlist *o) { strlist_add(o, "xen"); }
+f_hyper(const void *r, struct strlist *o)
+{
+	strlist_add(o, "xen");
+}
 static void
-f_boot(const void *r, struct strlist *o) { strlist_add(o, IM(r)->boot_mode); }
+f_boot(const void *r, struct strlist *o)
+{
+	strlist_add(o, IM(r)->boot_mode);
+}
 
 static const struct tags *
 image_tags(const void *r)
@@ -93,25 +129,25 @@ image_tags(const void *r)
 }
 
 static const struct filter_field image_fields[] = {
-	{ "architecture", f_arch },
-	{ "boot-mode", f_boot },
-	{ "description", f_desc },
-	{ "hypervisor", f_hyper },
-	{ "image-id", f_id },
-	{ "image-type", f_type },
-	{ "is-public", f_public },
-	{ "name", f_name },
-	{ "owner-id", f_owner },
-	{ "root-device-name", f_rootname },
-	{ "root-device-type", f_roottype },
-	{ "state", f_state },
-	{ "virtualization-type", f_virt },
+    {"architecture", f_arch},
+    {"boot-mode", f_boot},
+    {"description", f_desc},
+    {"hypervisor", f_hyper},
+    {"image-id", f_id},
+    {"image-type", f_type},
+    {"is-public", f_public},
+    {"name", f_name},
+    {"owner-id", f_owner},
+    {"root-device-name", f_rootname},
+    {"root-device-type", f_roottype},
+    {"state", f_state},
+    {"virtualization-type", f_virt},
 };
 
 static const struct filter_spec image_filters = {
-	.fields = image_fields,
-	.nfields = sizeof(image_fields) / sizeof(image_fields[0]),
-	.tags = image_tags,
+    .fields = image_fields,
+    .nfields = sizeof(image_fields) / sizeof(image_fields[0]),
+    .tags = image_tags,
 };
 
 /* Owner.N: self, an account id, or an alias no image here has. */
@@ -194,8 +230,8 @@ int
 ec2_describe_images(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids, owners, by;
-	struct filter_set fs = { 0 };
-	struct tag_index tags = { 0 };
+	struct filter_set fs = {0};
+	struct tag_index tags = {0};
 	struct image *v = NULL;
 	bool flag;
 	struct page pg;
@@ -239,7 +275,7 @@ ec2_describe_images(struct action_ctx *c, struct out *o, struct err *e)
 	}
 	out_list(o, "imagesSet");
 	for (size_t i = 0; i < n; i++) {
-		struct image_view iv = { .im = &v[i] };
+		struct image_view iv = {.im = &v[i]};
 		bool show;
 
 		if ((ids.n && !strlist_contains(&ids, v[i].id)) ||
@@ -291,15 +327,15 @@ ami_name_check(const char *name, struct err *e)
 int
 ec2_register_image(struct action_ctx *c, struct out *o, struct err *e)
 {
-	static const char *const archs[] = { "x86_64", "i386", "arm64",
-					     "x86_64_mac", "arm64_mac", NULL };
-	static const char *const virts[] = { "hvm", "paravirtual", NULL };
-	static const char *const boots[] = { "legacy-bios", "uefi",
-					     "uefi-preferred", NULL };
+	static const char *const archs[] = {"x86_64",	  "i386",      "arm64",
+					    "x86_64_mac", "arm64_mac", NULL};
+	static const char *const virts[] = {"hvm", "paravirtual", NULL};
+	static const char *const boots[] = {"legacy-bios", "uefi",
+					    "uefi-preferred", NULL};
 	const char *name = NULL, *location = NULL, *desc = "", *arch = "x86_64";
 	const char *virt = "hvm", *boot = "legacy-bios", *root = "/dev/xvda";
-	struct image im = { .public = false };
-	struct tags tags = { 0 };
+	struct image im = {.public = false};
+	struct tags tags = {0};
 	bool ena = true;
 	int rc = -1;
 
@@ -309,7 +345,7 @@ ec2_register_image(struct action_ctx *c, struct out *o, struct err *e)
 	    param_str(c->req, "Description", false, 255, &desc, e) < 0 ||
 	    param_enum(c->req, "Architecture", false, archs, &arch, e) < 0 ||
 	    param_enum(c->req, "VirtualizationType", false, virts, &virt, e) <
-		    0 ||
+		0 ||
 	    param_enum(c->req, "BootMode", false, boots, &boot, e) < 0 ||
 	    param_str(c->req, "RootDeviceName", false, 31, &root, e) < 0 ||
 	    param_bool(c->req, "EnaSupport", &ena, e) < 0 ||
@@ -378,8 +414,8 @@ ec2_deregister_image(struct action_ctx *c, struct out *o, struct err *e)
 		return err_set(e, "InvalidAMIID.NotFound",
 			       "The image id '[%.100s]' does not exist", id);
 	if (strcmp(im.owner, c->account) != 0)
-		return err_set(e, "AuthFailure",
-			       "Not authorized for image:%s", id);
+		return err_set(e, "AuthFailure", "Not authorized for image:%s",
+			       id);
 	if (store_image_delete(c->tx, id, e) < 0)
 		return -1;
 	out_bool(o, "return", true);

@@ -42,8 +42,7 @@ transition(struct instance *i, const char *state, const char *code,
 
 /* Load InstanceId.N (at least one) for a state action. */
 static int
-load_named(struct action_ctx *c, struct instance **v, size_t *n,
-	   struct err *e)
+load_named(struct action_ctx *c, struct instance **v, size_t *n, struct err *e)
 {
 	struct strlist ids;
 	int rc;
@@ -79,10 +78,10 @@ struct state_action {
 	int (*check)(const struct instance *i, struct err *e);
 	/* Move i along (nothing for one already there). */
 	void (*apply)(struct instance *i, bool force, time_t now);
-	const char *list;	/* the reply's list: "instancesSet" */
+	const char *list; /* the reply's list: "instancesSet" */
 	/* Optional: admit the whole set after the checks (capacity). */
-	int (*admit)(struct action_ctx *c, const struct instance *v,
-		     size_t n, struct err *e);
+	int (*admit)(struct action_ctx *c, const struct instance *v, size_t n,
+		     struct err *e);
 };
 
 static int
@@ -90,7 +89,7 @@ state_action_run(struct action_ctx *c, struct out *o, struct err *e,
 		 const struct state_action *sa, bool force)
 {
 	struct instance *v = NULL;
-	char (*before)[16] = NULL;
+	char(*before)[16] = NULL;
 	size_t n = 0;
 	int rc = -1;
 
@@ -133,14 +132,18 @@ static int
 stop_check(const struct instance *i, struct err *e)
 {
 	if (i->no_stop)
-		return err_set(e, "OperationNotPermitted",
-			       "The instance '%s' may not be stopped. Modify "
-			       "its 'disableApiStop' instance attribute and try "
-			       "again.", i->id);
+		return err_set(
+		    e, "OperationNotPermitted",
+		    "The instance '%s' may not be stopped. Modify "
+		    "its 'disableApiStop' instance attribute and try "
+		    "again.",
+		    i->id);
 	if (state_is(i, "terminated", "shutting-down"))
-		return err_set(e, "IncorrectInstanceState",
-			       "This instance '%s' is not in a state from which "
-			       "it can be stopped.", i->id);
+		return err_set(
+		    e, "IncorrectInstanceState",
+		    "This instance '%s' is not in a state from which "
+		    "it can be stopped.",
+		    i->id);
 	return 0;
 }
 
@@ -155,14 +158,17 @@ stop_apply(struct instance *i, bool force, time_t now)
 	if (!state_is(i, "stopping", NULL))
 		transition(i, "stopping", "Client.UserInitiatedShutdown",
 			   "Client.UserInitiatedShutdown: User initiated "
-			   "shutdown", now);
+			   "shutdown",
+			   now);
 }
 
 int
 ec2_stop_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	static const struct state_action stop = {
-		.check = stop_check, .apply = stop_apply, .list = "instancesSet",
+	    .check = stop_check,
+	    .apply = stop_apply,
+	    .list = "instancesSet",
 	};
 	bool force = false, hibernate = false;
 
@@ -182,7 +188,8 @@ start_check(const struct instance *i, struct err *e)
 	if (!state_is(i, "stopped", "pending") && !state_is(i, "running", NULL))
 		return err_set(e, "IncorrectInstanceState",
 			       "The instance '%s' is not in a state from which "
-			       "it can be started.", i->id);
+			       "it can be started.",
+			       i->id);
 	return 0;
 }
 
@@ -209,8 +216,10 @@ int
 ec2_start_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	static const struct state_action start = {
-		.check = start_check, .apply = start_apply,
-		.list = "instancesSet", .admit = start_admit,
+	    .check = start_check,
+	    .apply = start_apply,
+	    .list = "instancesSet",
+	    .admit = start_admit,
 	};
 
 	return state_action_run(c, o, e, &start, false);
@@ -220,10 +229,12 @@ static int
 terminate_check(const struct instance *i, struct err *e)
 {
 	if (i->no_terminate)
-		return err_set(e, "OperationNotPermitted",
-			       "The instance '%s' may not be terminated. Modify "
-			       "its 'disableApiTermination' instance attribute "
-			       "and try again.", i->id);
+		return err_set(
+		    e, "OperationNotPermitted",
+		    "The instance '%s' may not be terminated. Modify "
+		    "its 'disableApiTermination' instance attribute "
+		    "and try again.",
+		    i->id);
 	return 0;
 }
 
@@ -241,8 +252,9 @@ int
 ec2_terminate_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	static const struct state_action terminate = {
-		.check = terminate_check, .apply = terminate_apply,
-		.list = "instancesSet",
+	    .check = terminate_check,
+	    .apply = terminate_apply,
+	    .list = "instancesSet",
 	};
 
 	return state_action_run(c, o, e, &terminate, false);
@@ -262,7 +274,8 @@ ec2_reboot_instances(struct action_ctx *c, struct out *o, struct err *e)
 		    strcmp(v[i].state, "shutting-down") == 0) {
 			err_set(e, "IncorrectInstanceState",
 				"The instance '%s' is not in a state from "
-				"which it can be rebooted.", v[i].id);
+				"which it can be rebooted.",
+				v[i].id);
 			goto out;
 		}
 	/* EC2 reboots what runs and ignores the rest. */
@@ -284,40 +297,48 @@ out:
 
 struct status_view {
 	const struct instance *i;
-	const char *status;	/* ok, initializing, not-applicable */
+	const char *status; /* ok, initializing, not-applicable */
 };
 
 #define SV(r) ((const struct status_view *)(r))
 
 static void
-s_zone(const void *r, struct strlist *o) { strlist_add(o, SV(r)->i->zone); }
+s_zone(const void *r, struct strlist *o)
+{
+	strlist_add(o, SV(r)->i->zone);
+}
 static void
-s_state(const void *r, struct strlist *o) { strlist_add(o, SV(r)->i->state); }
+s_state(const void *r, struct strlist *o)
+{
+	strlist_add(o, SV(r)->i->state);
+}
 static void
 s_code(const void *r, struct strlist *o)
 {
 	strlist_addf(o, "%d", instance_state_code(SV(r)->i->state));
 }
 static void
-s_status(const void *r, struct strlist *o) { strlist_add(o, SV(r)->status); }
+s_status(const void *r, struct strlist *o)
+{
+	strlist_add(o, SV(r)->status);
+}
 static void
 s_system(const void *r, struct strlist *o)
 {
 	strlist_add(o, strcmp(SV(r)->i->state, "running") == 0
-			       ? "ok" : "not-applicable");
+			   ? "ok"
+			   : "not-applicable");
 }
 
 static const struct filter_field status_fields[] = {
-	{ "availability-zone", s_zone },
-	{ "instance-state-code", s_code },
-	{ "instance-state-name", s_state },
-	{ "instance-status.status", s_status },
-	{ "system-status.status", s_system },
+    {"availability-zone", s_zone},	{"instance-state-code", s_code},
+    {"instance-state-name", s_state},	{"instance-status.status", s_status},
+    {"system-status.status", s_system},
 };
 
 static const struct filter_spec status_filters = {
-	.fields = status_fields,
-	.nfields = sizeof(status_fields) / sizeof(status_fields[0]),
+    .fields = status_fields,
+    .nfields = sizeof(status_fields) / sizeof(status_fields[0]),
 };
 
 /*
@@ -334,8 +355,8 @@ check_write(struct out *o, const char *name, const char *status)
 		out_list(o, "details");
 		out_item(o);
 		out_str(o, "name", "reachability");
-		out_str(o, "status", strcmp(status, "ok") == 0 ? "passed"
-							       : status);
+		out_str(o, "status",
+			strcmp(status, "ok") == 0 ? "passed" : status);
 		out_item_end(o);
 		out_list_end(o);
 	}
@@ -349,8 +370,10 @@ status_offer(struct out *o, const struct filter_set *fs, struct page *pg,
 {
 	bool running = strcmp(i->state, "running") == 0;
 	struct status_view sv = {
-		i, !running ? "not-applicable"
-		   : i->guest_ready ? "ok" : "initializing",
+	    i,
+	    !running	     ? "not-applicable"
+	    : i->guest_ready ? "ok"
+			     : "initializing",
 	};
 
 	/* Only running instances, unless all are asked for. */
@@ -372,7 +395,7 @@ status_offer(struct out *o, const struct filter_set *fs, struct page *pg,
 }
 
 #define STATUS_BATCH_MIN 100
-#define STATUS_SCAN_MAX 20000
+#define STATUS_SCAN_MAX	 20000
 
 /*
  * Every instance in id order, a batch at a time from the token on: the
@@ -382,10 +405,10 @@ static int
 status_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
 	    struct page *pg, bool all, struct err *e)
 {
-	static const char *const live[] = { "pending", "running", "stopping",
-					    "stopped", "shutting-down" };
-	static const char *const running[] = { "running" };
-	struct instance_query q = { .order = INSTANCE_BY_ID };
+	static const char *const live[] = {"pending", "running", "stopping",
+					   "stopped", "shutting-down"};
+	static const char *const running[] = {"running"};
+	struct instance_query q = {.order = INSTANCE_BY_ID};
 	char after[PAGE_KEY_MAX], last[32] = "";
 	size_t scanned = 0;
 
@@ -421,11 +444,10 @@ status_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
 }
 
 int
-ec2_describe_instance_status(struct action_ctx *c, struct out *o,
-			     struct err *e)
+ec2_describe_instance_status(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct instance *v = NULL;
 	struct page pg;
 	bool all = false;
@@ -485,11 +507,17 @@ ec2_get_console_output(struct action_ctx *c, struct out *o, struct err *e)
 
 /* Instance attributes. */
 
-static const char *const attributes[] = {
-	"instanceType", "userData", "disableApiTermination", "disableApiStop",
-	"instanceInitiatedShutdownBehavior", "rootDeviceName",
-	"sourceDestCheck", "ebsOptimized", "enaSupport", "groupSet", NULL
-};
+static const char *const attributes[] = {"instanceType",
+					 "userData",
+					 "disableApiTermination",
+					 "disableApiStop",
+					 "instanceInitiatedShutdownBehavior",
+					 "rootDeviceName",
+					 "sourceDestCheck",
+					 "ebsOptimized",
+					 "enaSupport",
+					 "groupSet",
+					 NULL};
 
 static void
 attr_value(struct out *o, const char *name, const char *value)
@@ -585,7 +613,8 @@ bool_text(const char *s, const char *name, bool *ret, struct err *e)
 	}
 	return err_set(e, "InvalidParameterValue",
 		       "Value (%.20s) for parameter %s is invalid. Expected "
-		       "'true' or 'false'.", s, name);
+		       "'true' or 'false'.",
+		       s, name);
 }
 
 int
@@ -593,7 +622,7 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 			      struct err *e)
 {
 	const char *id = NULL, *attr = NULL;
-	struct modify m = { 0 };
+	struct modify m = {0};
 	struct instance i;
 	int rc = -1, found;
 
@@ -605,8 +634,7 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 	modify_take(c->req, "UserData", "userData", &m.user_data, &m);
 	modify_take(c->req, "DisableApiTermination", "disableApiTermination",
 		    &m.no_terminate, &m);
-	modify_take(c->req, "DisableApiStop", "disableApiStop", &m.no_stop,
-		    &m);
+	modify_take(c->req, "DisableApiStop", "disableApiStop", &m.no_stop, &m);
 	modify_take(c->req, "InstanceInitiatedShutdownBehavior",
 		    "instanceInitiatedShutdownBehavior", &m.shutdown, &m);
 	if (m.count != 1)
@@ -625,7 +653,8 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 	    strcmp(i.state, "shutting-down") == 0) {
 		err_set(e, "IncorrectInstanceState",
 			"The instance '%s' is not in a state from which it can "
-			"be modified.", id);
+			"be modified.",
+			id);
 		goto out;
 	}
 	if ((m.type || m.user_data) && strcmp(i.state, "stopped") != 0) {
@@ -637,15 +666,16 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 		if (!itype_find(m.type)) {
 			err_set(e, "InvalidInstanceAttributeValue",
 				"Value (%.64s) for parameter instanceType is "
-				"invalid.", m.type);
+				"invalid.",
+				m.type);
 			goto out;
 		}
 		snprintf(i.type, sizeof(i.type), "%s", m.type);
 	}
 	if (m.user_data) {
 		size_t len;
-		unsigned char *raw = b64_decode(m.user_data,
-						strlen(m.user_data), &len);
+		unsigned char *raw =
+		    b64_decode(m.user_data, strlen(m.user_data), &len);
 
 		if (!raw || len > 16384) {
 			free(raw);
@@ -663,8 +693,8 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 		}
 	}
 	if ((m.no_terminate &&
-	     bool_text(m.no_terminate, "disableApiTermination",
-		       &i.no_terminate, e) < 0) ||
+	     bool_text(m.no_terminate, "disableApiTermination", &i.no_terminate,
+		       e) < 0) ||
 	    (m.no_stop &&
 	     bool_text(m.no_stop, "disableApiStop", &i.no_stop, e) < 0))
 		goto out;
@@ -677,8 +707,8 @@ ec2_modify_instance_attribute(struct action_ctx *c, struct out *o,
 				m.shutdown);
 			goto out;
 		}
-		snprintf(i.shutdown_behavior, sizeof(i.shutdown_behavior),
-			 "%s", m.shutdown);
+		snprintf(i.shutdown_behavior, sizeof(i.shutdown_behavior), "%s",
+			 m.shutdown);
 	}
 	if (store_instance_update(c->tx, &i, e) < 0)
 		goto out;

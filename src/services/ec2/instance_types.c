@@ -13,11 +13,10 @@
 #include "paginate.h"
 
 int
-ec2_describe_instance_types(struct action_ctx *c, struct out *o,
-			    struct err *e)
+ec2_describe_instance_types(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist names;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct page pg;
 	int rc = -1;
 
@@ -30,7 +29,8 @@ ec2_describe_instance_types(struct action_ctx *c, struct out *o,
 		if (!itype_find(names.v[i])) {
 			err_set(e, "InvalidInstanceType",
 				"The following supplied instance types do not "
-				"exist: [%.100s]", names.v[i]);
+				"exist: [%.100s]",
+				names.v[i]);
 			goto out;
 		}
 	out_list(o, "instanceTypeSet");
@@ -66,20 +66,19 @@ ec2_describe_instance_type_offerings(struct action_ctx *c, struct out *o,
 				     struct err *e)
 {
 	static const char *const location_types[] = {
-		"region", "availability-zone", "availability-zone-id",
-		"outpost", NULL
-	};
+	    "region", "availability-zone", "availability-zone-id", "outpost",
+	    NULL};
 	const char *ltype = "region";
 	const char *locations[CONFIG_MAX_ZONES + 1];
 	size_t nloc = 0;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct page pg;
 	int rc = -1;
 
 	if (param_enum(c->req, "LocationType", false, location_types, &ltype,
 		       e) < 0 ||
-	    page_parse(c->req, "DescribeInstanceTypeOfferings", 5,
-		       1000, &pg, e) < 0 ||
+	    page_parse(c->req, "DescribeInstanceTypeOfferings", 5, 1000, &pg,
+		       e) < 0 ||
 	    filters_parse(c->req, &itype_offering_filter_spec, &fs, e) < 0)
 		goto out;
 	if (strcmp(ltype, "region") == 0)
@@ -95,8 +94,8 @@ ec2_describe_instance_type_offerings(struct action_ctx *c, struct out *o,
 	out_list(o, "instanceTypeOfferingSet");
 	for (size_t l = 0; l < nloc; l++)
 		for (size_t i = 0; i < itype_count(); i++) {
-			struct itype_offering off = { itype_at(i), ltype,
-						      locations[l] };
+			struct itype_offering off = {itype_at(i), ltype,
+						     locations[l]};
 			char key[PAGE_KEY_MAX];
 
 			if (!filters_match(&fs, &itype_offering_filter_spec,

@@ -31,8 +31,8 @@
 #include "paginate.h"
 #include "tags.h"
 
-#define USER_DATA_MAX 16384	/* bytes, after base64 decoding */
-#define RUN_MAX_COUNT 100	/* instances one call may launch */
+#define USER_DATA_MAX 16384 /* bytes, after base64 decoding */
+#define RUN_MAX_COUNT 100   /* instances one call may launch */
 
 int
 instance_state_code(const char *state)
@@ -41,9 +41,8 @@ instance_state_code(const char *state)
 		const char *name;
 		int code;
 	} codes[] = {
-		{ "pending", 0 },	 { "running", 16 },
-		{ "shutting-down", 32 }, { "terminated", 48 },
-		{ "stopping", 64 },	 { "stopped", 80 },
+	    {"pending", 0},	{"running", 16},  {"shutting-down", 32},
+	    {"terminated", 48}, {"stopping", 64}, {"stopped", 80},
 	};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -152,8 +151,7 @@ instance_write(struct out *o, const struct action_ctx *c,
 	char dns[96] = "";
 
 	if (live)
-		id_dns_name(c->cfg->region, i->private_ip, dns,
-				  sizeof(dns));
+		id_dns_name(c->cfg->region, i->private_ip, dns, sizeof(dns));
 	out_str(o, "instanceId", i->id);
 	out_str(o, "imageId", i->image_id);
 	state_write(o, "instanceState", i->state);
@@ -206,8 +204,8 @@ instance_write(struct out *o, const struct action_ctx *c,
 		out_close(o);
 	}
 	out_open(o, "metadataOptions");
-	out_str(o, "state", strcmp(i->state, "pending") == 0 ? "pending"
-							   : "applied");
+	out_str(o, "state",
+		strcmp(i->state, "pending") == 0 ? "pending" : "applied");
 	out_str(o, "httpTokens", i->http_tokens);
 	out_int(o, "httpPutResponseHopLimit", i->hop_limit);
 	out_str(o, "httpEndpoint", i->http_endpoint);
@@ -812,20 +810,35 @@ struct instance_view {
 #define INST(res) (((const struct instance_view *)(res))->i)
 
 static void
-f_iid(const void *r, struct strlist *o) { strlist_add(o, INST(r)->id); }
+f_iid(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->id);
+}
 static void
-f_state(const void *r, struct strlist *o) { strlist_add(o, INST(r)->state); }
+f_state(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->state);
+}
 static void
 f_code(const void *r, struct strlist *o)
 {
 	strlist_addf(o, "%d", instance_state_code(INST(r)->state));
 }
 static void
-f_type(const void *r, struct strlist *o) { strlist_add(o, INST(r)->type); }
+f_type(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->type);
+}
 static void
-f_image(const void *r, struct strlist *o) { strlist_add(o, INST(r)->image_id); }
+f_image(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->image_id);
+}
 static void
-f_zone(const void *r, struct strlist *o) { strlist_add(o, INST(r)->zone); }
+f_zone(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->zone);
+}
 static void
 f_ip(const void *r, struct strlist *o)
 {
@@ -840,7 +853,7 @@ f_dns(const void *r, struct strlist *o)
 	if (strcmp(INST(r)->state, "terminated") == 0)
 		return;
 	id_dns_name(((const struct instance_view *)r)->region,
-			  INST(r)->private_ip, dns, sizeof(dns));
+		    INST(r)->private_ip, dns, sizeof(dns));
 	strlist_add(o, dns);
 }
 static void
@@ -855,13 +868,25 @@ f_res(const void *r, struct strlist *o)
 	strlist_add(o, INST(r)->reservation_id);
 }
 static void
-f_subnet(const void *r, struct strlist *o) { strlist_add(o, INST(r)->subnet_id); }
+f_subnet(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->subnet_id);
+}
 static void
-f_vpc(const void *r, struct strlist *o) { strlist_add(o, INST(r)->vpc_id); }
+f_vpc(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->vpc_id);
+}
 static void
-f_owner(const void *r, struct strlist *o) { strlist_add(o, INST(r)->owner); }
+f_owner(const void *r, struct strlist *o)
+{
+	strlist_add(o, INST(r)->owner);
+}
 static void
-f_arch(const void *r, struct strlist *o) { strlist_add(o, "x86_64"); }
+f_arch(const void *r, struct strlist *o)
+{
+	strlist_add(o, "x86_64");
+}
 static void
 f_token(const void *r, struct strlist *o)
 {
@@ -887,31 +912,31 @@ instance_tags(const void *r)
 }
 
 static const struct filter_field instance_fields[] = {
-	{ "ami-launch-index", f_index },
-	{ "architecture", f_arch },
-	{ "availability-zone", f_zone },
-	{ "client-token", f_token },
-	{ "image-id", f_image },
-	{ "instance-id", f_iid },
-	{ "instance-state-code", f_code },
-	{ "instance-state-name", f_state },
-	{ "instance-type", f_type },
-	{ "key-name", f_key },
-	{ "network-interface.addresses.private-ip-address", f_ip },
-	{ "owner-id", f_owner },
-	{ "placement-availability-zone", f_zone },
-	{ "private-dns-name", f_dns },
-	{ "private-ip-address", f_ip },
-	{ "reservation-id", f_res },
-	{ "state-reason-code", f_reason },
-	{ "subnet-id", f_subnet },
-	{ "vpc-id", f_vpc },
+    {"ami-launch-index", f_index},
+    {"architecture", f_arch},
+    {"availability-zone", f_zone},
+    {"client-token", f_token},
+    {"image-id", f_image},
+    {"instance-id", f_iid},
+    {"instance-state-code", f_code},
+    {"instance-state-name", f_state},
+    {"instance-type", f_type},
+    {"key-name", f_key},
+    {"network-interface.addresses.private-ip-address", f_ip},
+    {"owner-id", f_owner},
+    {"placement-availability-zone", f_zone},
+    {"private-dns-name", f_dns},
+    {"private-ip-address", f_ip},
+    {"reservation-id", f_res},
+    {"state-reason-code", f_reason},
+    {"subnet-id", f_subnet},
+    {"vpc-id", f_vpc},
 };
 
 static const struct filter_spec instance_filters = {
-	.fields = instance_fields,
-	.nfields = sizeof(instance_fields) / sizeof(instance_fields[0]),
-	.tags = instance_tags,
+    .fields = instance_fields,
+    .nfields = sizeof(instance_fields) / sizeof(instance_fields[0]),
+    .tags = instance_tags,
 };
 
 /* Reservations group instances; the listing walks them in id order. */
@@ -928,7 +953,7 @@ reservation_cmp(const void *a, const void *b)
 #define LIST_BATCH_MIN 100
 /* ...and no more than this many for one page, when filters SQL cannot
  * match skip most rows: the page then ends early, with a token. */
-#define LIST_SCAN_MAX 20000
+#define LIST_SCAN_MAX	 20000
 #define LIST_TAG_FILTERS 8
 
 /* The page key of a DescribeInstances row. */
@@ -974,14 +999,14 @@ struct listing {
 	struct out *o;
 	const struct filter_set *fs;
 	struct page *pg;
-	char open[32];		/* the reservation being written */
+	char open[32]; /* the reservation being written */
 };
 
 /* Offer one instance to the page; write it when it belongs there. */
 static int
 listing_offer(struct listing *l, const struct instance *i, struct err *e)
 {
-	struct instance_view iv = { .i = i, .region = l->c->cfg->region };
+	struct instance_view iv = {.i = i, .region = l->c->cfg->region};
 	char key[PAGE_KEY_MAX];
 	bool show;
 
@@ -1022,7 +1047,7 @@ static int
 listing_walk(struct listing *l, struct err *e)
 {
 	struct store_tag_match tags[LIST_TAG_FILTERS];
-	struct instance_query q = { .order = INSTANCE_BY_RESERVATION };
+	struct instance_query q = {.order = INSTANCE_BY_RESERVATION};
 	char after[32] = "", last[PAGE_KEY_MAX];
 	size_t scanned = 0;
 
@@ -1069,10 +1094,10 @@ int
 ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct instance *v = NULL;
 	struct page pg;
-	struct listing l = { .c = c, .o = o, .fs = &fs, .pg = &pg };
+	struct listing l = {.c = c, .o = o, .fs = &fs, .pg = &pg};
 	size_t n = 0;
 	int rc = -1;
 

@@ -34,8 +34,7 @@ void instance_state_change_write(struct out *o, const char *id,
  * their own hosts, where their root disks live, counted together?
  * InsufficientInstanceCapacity when one does not.
  */
-int instances_fit_hosts(struct store_tx *tx, const struct instance *v,
-			size_t n, struct err *e);
-
+int instances_fit_hosts(struct store_tx *tx, const struct instance *v, size_t n,
+			struct err *e);
 
 #endif

@@ -25,10 +25,12 @@ key_name_check(const char *name, struct err *e)
 {
 	for (const char *p = name; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			return err_set(e, "InvalidParameterValue",
-				       "Value (%.100s) for parameter keyName is "
-				       "invalid. Key names must be up to 255 "
-				       "printable ASCII characters.", name);
+			return err_set(
+			    e, "InvalidParameterValue",
+			    "Value (%.100s) for parameter keyName is "
+			    "invalid. Key names must be up to 255 "
+			    "printable ASCII characters.",
+			    name);
 	if (!*name)
 		return err_set(e, "InvalidParameterValue",
 			       "Value () for parameter keyName is invalid. "
@@ -47,8 +49,7 @@ keypair_save(struct action_ctx *c, const char *name, const struct keymat *km,
 	id_new("key", k->id);
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	snprintf(k->type, sizeof(k->type), "%s", keymat_type_name(km->type));
-	snprintf(k->fingerprint, sizeof(k->fingerprint), "%s",
-		 km->fingerprint);
+	snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", km->fingerprint);
 	k->public_key = km->public_openssh;
 	k->created = c->now;
 	if (store_keypair_insert(c->tx, k, e) < 0) {
@@ -68,15 +69,15 @@ keypair_save(struct action_ctx *c, const char *name, const struct keymat *km,
  * store's only write lock.
  */
 struct keygen {
-	const char *name;	/* borrowed from the request */
+	const char *name; /* borrowed from the request */
 	struct keymat km;
 };
 
 int
 ec2_create_key_pair_prepare(struct action_ctx *c, struct err *e)
 {
-	static const char *const types[] = { "rsa", "ed25519", NULL };
-	static const char *const formats[] = { "pem", "ppk", NULL };
+	static const char *const types[] = {"rsa", "ed25519", NULL};
+	static const char *const formats[] = {"pem", "ppk", NULL};
 	const char *type = "rsa", *format = "pem";
 	enum keymat_type kt;
 	enum keymat_format kf;
@@ -117,7 +118,7 @@ int
 ec2_create_key_pair(struct action_ctx *c, struct out *o, struct err *e)
 {
 	const struct keygen *kg = c->prepared;
-	struct tags tags = { 0 };
+	struct tags tags = {0};
 	struct keypair k;
 	int rc = -1;
 
@@ -142,8 +143,8 @@ ec2_import_key_pair(struct action_ctx *c, struct out *o, struct err *e)
 {
 	const char *name = NULL, *material = NULL;
 	unsigned char *raw = NULL;
-	struct keymat km = { 0 };
-	struct tags tags = { 0 };
+	struct keymat km = {0};
+	struct tags tags = {0};
 	struct keypair k;
 	size_t rawlen = 0;
 	int rc = -1;
@@ -215,16 +216,16 @@ kp_tags(const void *res)
 }
 
 static const struct filter_field keypair_fields[] = {
-	{ "fingerprint", kp_fingerprint },
-	{ "key-name", kp_name },
-	{ "key-pair-id", kp_id },
-	{ "key-type", kp_type },
+    {"fingerprint", kp_fingerprint},
+    {"key-name", kp_name},
+    {"key-pair-id", kp_id},
+    {"key-type", kp_type},
 };
 
 static const struct filter_spec keypair_filters = {
-	.fields = keypair_fields,
-	.nfields = sizeof(keypair_fields) / sizeof(keypair_fields[0]),
-	.tags = kp_tags,
+    .fields = keypair_fields,
+    .nfields = sizeof(keypair_fields) / sizeof(keypair_fields[0]),
+    .tags = kp_tags,
 };
 
 /* Every name and id asked for must exist, or the whole call fails. */
@@ -232,7 +233,7 @@ static int
 keypairs_asked_exist(struct store_tx *tx, const struct strlist *names,
 		     const struct strlist *ids, struct err *e)
 {
-	struct keypair k = { 0 };
+	struct keypair k = {0};
 	int rc;
 
 	for (size_t i = 0; i < names->n; i++) {
@@ -253,7 +254,8 @@ keypairs_asked_exist(struct store_tx *tx, const struct strlist *names,
 		if (rc == 1)
 			return err_set(e, "InvalidKeyPair.NotFound",
 				       "The key pair ID '%.100s' does not "
-				       "exist", ids->v[i]);
+				       "exist",
+				       ids->v[i]);
 	}
 	return 0;
 }
@@ -264,10 +266,10 @@ int
 ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist names, ids;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct keypair *v = NULL;
 	struct store_tag_match tags[KEYPAIR_TAG_FILTERS];
-	struct keypair_query q = { 0 };
+	struct keypair_query q = {0};
 	bool with_public = false;
 	size_t n = 0;
 	int rc = -1;
@@ -298,7 +300,7 @@ ec2_describe_key_pairs(struct action_ctx *c, struct out *o, struct err *e)
 		goto out;
 	out_list(o, "keySet");
 	for (size_t i = 0; i < n; i++) {
-		struct keypair_view kv = { .k = &v[i] };
+		struct keypair_view kv = {.k = &v[i]};
 
 		if (store_tags_get(c->tx, v[i].id, &kv.tags, e) < 0) {
 			out_list_end(o);
@@ -332,7 +334,7 @@ int
 ec2_delete_key_pair(struct action_ctx *c, struct out *o, struct err *e)
 {
 	const char *name = NULL, *id = NULL;
-	struct keypair k = { 0 };
+	struct keypair k = {0};
 	int found;
 
 	if (param_str(c->req, "KeyName", false, 255, &name, e) < 0 ||
@@ -351,7 +353,8 @@ ec2_delete_key_pair(struct action_ctx *c, struct out *o, struct err *e)
 			keypair_clear(&k);
 			return err_set(e, "InvalidParameterCombination",
 				       "The key pair ID '%.64s' does not name "
-				       "the key pair '%.255s'.", id, name);
+				       "the key pair '%.255s'.",
+				       id, name);
 		}
 		if (store_keypair_delete(c->tx, k.id, e) < 0) {
 			keypair_clear(&k);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 #define TOKEN_PREFIX "ec2d1:"
 
@@ -16,8 +16,8 @@ page_token_encode(const char *scope, const char *key, char *out, size_t size)
 {
 	char text[PAGE_KEY_MAX + 80];
 	size_t len, o = 0;
-	int n = snprintf(text, sizeof(text), TOKEN_PREFIX "%.63s:%s", scope,
-			 key);
+	int n =
+	    snprintf(text, sizeof(text), TOKEN_PREFIX "%.63s:%s", scope, key);
 
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -1;
@@ -52,8 +52,7 @@ b64url_val(char c)
 }
 
 int
-page_token_decode(const char *token, const char *scope, char *key,
-		  size_t size)
+page_token_decode(const char *token, const char *scope, char *key, size_t size)
 {
 	char text[PAGE_KEY_MAX + 80];
 	size_t plen;
@@ -80,8 +79,8 @@ page_token_decode(const char *token, const char *scope, char *key,
 	}
 	text[o] = '\0';
 	plen = strlen(TOKEN_PREFIX) + strlen(scope);
-	if (strlen(text) != o || strncmp(text, TOKEN_PREFIX,
-					 strlen(TOKEN_PREFIX)) != 0 ||
+	if (strlen(text) != o ||
+	    strncmp(text, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0 ||
 	    strncmp(text + strlen(TOKEN_PREFIX), scope, strlen(scope)) != 0 ||
 	    text[plen] != ':' || text[plen + 1] == '\0')
 		return -1;
@@ -115,7 +114,8 @@ page_parse(const struct param *req, const char *scope, long long min,
 			       "Value ( %.40s ) for parameter maxResults is "
 			       "invalid. Expecting a value greater than or "
 			       "equal to %lld and smaller than or equal to "
-			       "%lld.", ms, min, max);
+			       "%lld.",
+			       ms, min, max);
 	if (token && *token &&
 	    page_token_decode(token, scope, p->after, sizeof(p->after)) < 0)
 		return err_set(e, "InvalidPaginationToken",

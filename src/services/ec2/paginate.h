@@ -18,14 +18,14 @@
 #include "common/out.h"
 #include "common/params.h"
 
-#define PAGE_KEY_MAX 1024	/* a resource id and a 128-character key */
+#define PAGE_KEY_MAX 1024 /* a resource id and a 128-character key */
 
 struct page {
-	const char *scope;	/* the listing: "DescribeTags" */
-	long long max;		/* items per page; 0: no limit */
+	const char *scope;	  /* the listing: "DescribeTags" */
+	long long max;		  /* items per page; 0: no limit */
 	char after[PAGE_KEY_MAX]; /* start after this key ("" from the start) */
 	long long taken;
-	bool more;		/* an item beyond this page exists */
+	bool more; /* an item beyond this page exists */
 	char last[PAGE_KEY_MAX];
 };
 

@@ -39,21 +39,21 @@ opt_in_values(const void *res, struct strlist *out)
 }
 
 static const struct filter_field region_fields[] = {
-	{ "endpoint", region_endpoint_values },
-	{ "opt-in-status", opt_in_values },
-	{ "region-name", region_name_values },
+    {"endpoint", region_endpoint_values},
+    {"opt-in-status", opt_in_values},
+    {"region-name", region_name_values},
 };
 
 static const struct filter_spec region_filters = {
-	.fields = region_fields,
-	.nfields = sizeof(region_fields) / sizeof(region_fields[0]),
+    .fields = region_fields,
+    .nfields = sizeof(region_fields) / sizeof(region_fields[0]),
 };
 
 int
 ec2_describe_regions(struct action_ctx *c, struct out *o, struct err *e)
 {
-	struct region_view r = { .cfg = c->cfg };
-	struct filter_set fs = { 0 };
+	struct region_view r = {.cfg = c->cfg};
+	struct filter_set fs = {0};
 	struct strlist names;
 	bool all = false;
 	int rc = -1;
@@ -130,22 +130,22 @@ no_values(const void *res, struct strlist *out)
 }
 
 static const struct filter_field zone_fields[] = {
-	{ "group-name", zone_region_values },
-	{ "message", no_values },
-	{ "network-border-group", zone_region_values },
-	{ "opt-in-status", opt_in_values },
-	{ "parent-zone-id", no_values },
-	{ "parent-zone-name", no_values },
-	{ "region-name", zone_region_values },
-	{ "state", zone_state_values },
-	{ "zone-id", zone_id_values },
-	{ "zone-name", zone_name_values },
-	{ "zone-type", zone_type_values },
+    {"group-name", zone_region_values},
+    {"message", no_values},
+    {"network-border-group", zone_region_values},
+    {"opt-in-status", opt_in_values},
+    {"parent-zone-id", no_values},
+    {"parent-zone-name", no_values},
+    {"region-name", zone_region_values},
+    {"state", zone_state_values},
+    {"zone-id", zone_id_values},
+    {"zone-name", zone_name_values},
+    {"zone-type", zone_type_values},
 };
 
 static const struct filter_spec zone_filters = {
-	.fields = zone_fields,
-	.nfields = sizeof(zone_fields) / sizeof(zone_fields[0]),
+    .fields = zone_fields,
+    .nfields = sizeof(zone_fields) / sizeof(zone_fields[0]),
 };
 
 static const struct zone_config *
@@ -163,7 +163,7 @@ ec2_describe_availability_zones(struct action_ctx *c, struct out *o,
 				struct err *e)
 {
 	struct strlist names, ids;
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	bool all = false;
 	int rc = -1;
 
@@ -191,7 +191,7 @@ ec2_describe_availability_zones(struct action_ctx *c, struct out *o,
 	out_list(o, "availabilityZoneInfo");
 	for (size_t i = 0; i < c->cfg->nzones; i++) {
 		const struct zone_config *z = &c->cfg->zones[i];
-		struct zone_view v = { c->cfg, z };
+		struct zone_view v = {c->cfg, z};
 
 		if ((names.n || ids.n) && !strlist_contains(&names, z->name) &&
 		    !strlist_contains(&ids, z->id))
@@ -226,12 +226,12 @@ static const struct {
 	const char *name;
 	const char *values[2];
 } account_attributes[] = {
-	{ "supported-platforms", { "VPC" } },
-	{ "vpc-max-security-groups-per-interface", { "5" } },
-	{ "max-elastic-ips", { "5" } },
-	{ "max-instances", { "100" } },	/* RunInstances' own limit */
-	{ "vpc-max-elastic-ips", { "5" } },
-	{ "default-vpc", { "none" } },
+    {"supported-platforms", {"VPC"}},
+    {"vpc-max-security-groups-per-interface", {"5"}},
+    {"max-elastic-ips", {"5"}},
+    {"max-instances", {"100"}}, /* RunInstances' own limit */
+    {"vpc-max-elastic-ips", {"5"}},
+    {"default-vpc", {"none"}},
 };
 
 #define NATTRS (sizeof(account_attributes) / sizeof(account_attributes[0]))
@@ -256,7 +256,8 @@ ec2_describe_account_attributes(struct action_ctx *c, struct out *o,
 		if (k == NATTRS) {
 			err_set(e, "InvalidParameterValue",
 				"Value (%.100s) for parameter attributeName is "
-				"invalid. Unknown attribute name.", want.v[i]);
+				"invalid. Unknown attribute name.",
+				want.v[i]);
 			goto out;
 		}
 	}
@@ -275,10 +276,11 @@ ec2_describe_account_attributes(struct action_ctx *c, struct out *o,
 	}
 	out_list(o, "accountAttributeSet");
 	for (size_t k = 0; k < NATTRS; k++) {
-		bool is_vpc = strcmp(account_attributes[k].name,
-				     "default-vpc") == 0;
+		bool is_vpc =
+		    strcmp(account_attributes[k].name, "default-vpc") == 0;
 
-		if (want.n && !strlist_contains(&want, account_attributes[k].name))
+		if (want.n &&
+		    !strlist_contains(&want, account_attributes[k].name))
 			continue;
 		out_item(o);
 		out_str(o, "attributeName", account_attributes[k].name);

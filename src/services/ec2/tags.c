@@ -26,19 +26,22 @@ static const struct {
 	const char *code;
 	const char *what;
 } id_kinds[] = {
-	{ "ami", "image", "InvalidAMIID.NotFound", "image id" },
-	{ "eipalloc", "elastic-ip", "InvalidAllocationID.NotFound", "allocation ID" },
-	{ "eni", "network-interface", "InvalidNetworkInterfaceID.NotFound", "networkInterface ID" },
-	{ "i", "instance", "InvalidInstanceID.NotFound", "instance ID" },
-	{ "igw", "internet-gateway", "InvalidInternetGatewayID.NotFound", "internetGateway ID" },
-	{ "key", "key-pair", "InvalidKeyPair.NotFound", "key pair ID" },
-	{ "lt", "launch-template", "InvalidLaunchTemplateId.NotFound", "launch template ID" },
-	{ "rtb", "route-table", "InvalidRouteTableID.NotFound", "routeTable ID" },
-	{ "sg", "security-group", "InvalidGroup.NotFound", "security group" },
-	{ "snap", "snapshot", "InvalidSnapshot.NotFound", "snapshot" },
-	{ "subnet", "subnet", "InvalidSubnetID.NotFound", "subnet ID" },
-	{ "vol", "volume", "InvalidVolume.NotFound", "volume" },
-	{ "vpc", "vpc", "InvalidVpcID.NotFound", "vpc ID" },
+    {"ami", "image", "InvalidAMIID.NotFound", "image id"},
+    {"eipalloc", "elastic-ip", "InvalidAllocationID.NotFound", "allocation ID"},
+    {"eni", "network-interface", "InvalidNetworkInterfaceID.NotFound",
+     "networkInterface ID"},
+    {"i", "instance", "InvalidInstanceID.NotFound", "instance ID"},
+    {"igw", "internet-gateway", "InvalidInternetGatewayID.NotFound",
+     "internetGateway ID"},
+    {"key", "key-pair", "InvalidKeyPair.NotFound", "key pair ID"},
+    {"lt", "launch-template", "InvalidLaunchTemplateId.NotFound",
+     "launch template ID"},
+    {"rtb", "route-table", "InvalidRouteTableID.NotFound", "routeTable ID"},
+    {"sg", "security-group", "InvalidGroup.NotFound", "security group"},
+    {"snap", "snapshot", "InvalidSnapshot.NotFound", "snapshot"},
+    {"subnet", "subnet", "InvalidSubnetID.NotFound", "subnet ID"},
+    {"vol", "volume", "InvalidVolume.NotFound", "volume"},
+    {"vpc", "vpc", "InvalidVpcID.NotFound", "vpc ID"},
 };
 
 #define NKINDS (sizeof(id_kinds) / sizeof(id_kinds[0]))
@@ -87,16 +90,19 @@ tag_validate(const char *key, const char *value, struct err *e)
 	if (utf8_chars(key) > TAG_KEY_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "Tag key exceeds the maximum length of %d "
-			       "characters", TAG_KEY_MAX);
+			       "characters",
+			       TAG_KEY_MAX);
 	if (value && utf8_chars(value) > TAG_VALUE_MAX)
 		return err_set(e, "InvalidParameterValue",
 			       "Tag value exceeds the maximum length of %d "
-			       "characters", TAG_VALUE_MAX);
+			       "characters",
+			       TAG_VALUE_MAX);
 	if (strncasecmp(key, "aws:", 4) == 0)
 		return err_set(e, "InvalidParameterValue",
 			       "Value ( %.130s ) for parameter key is invalid. "
 			       "Tag keys starting with 'aws:' are reserved for "
-			       "internal use", key);
+			       "internal use",
+			       key);
 	return 0;
 }
 
@@ -156,7 +162,8 @@ tagspec_parse(const struct param *req, const char *type, struct tags *out,
 		if (!rt || strcmp(rt, type) != 0) {
 			err_set(e, "InvalidParameterValue",
 				"'%.100s' is not a valid taggable resource "
-				"type for this operation.", rt ? rt : "");
+				"type for this operation.",
+				rt ? rt : "");
 			goto fail;
 		}
 		if (tag_list_parse(specs[i], true, &more, e) < 0)
@@ -196,7 +203,8 @@ tags_put(struct store_tx *tx, const char *id, const struct tags *t,
 	if (count > TAGS_PER_RESOURCE)
 		return err_set(e, "TagLimitExceeded",
 			       "The maximum number of Tags for a resource has "
-			       "been reached (%d).", TAGS_PER_RESOURCE);
+			       "been reached (%d).",
+			       TAGS_PER_RESOURCE);
 	return 0;
 }
 
@@ -217,7 +225,7 @@ tag_index_get(const struct tag_index *idx, const char *id, struct tags *view,
 
 	view->v = NULL;
 	view->n = 0;
-	while (lo < hi) {	/* the first row with resource_id >= id */
+	while (lo < hi) { /* the first row with resource_id >= id */
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (strcmp(idx->rows[mid].resource_id, id) < 0)
@@ -264,8 +272,7 @@ tags_write(struct out *o, const struct tags *t)
 
 /* Check every id exists before any is changed. */
 static int
-resources_check(struct store_tx *tx, const struct strlist *ids,
-		struct err *e)
+resources_check(struct store_tx *tx, const struct strlist *ids, struct err *e)
 {
 	if (ids->n == 0)
 		return err_set(e, "MissingParameter",
@@ -295,7 +302,7 @@ int
 ec2_create_tags(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids;
-	struct tags t = { 0 };
+	struct tags t = {0};
 	int rc = -1;
 
 	strlist_init(&ids);
@@ -324,7 +331,7 @@ int
 ec2_delete_tags(struct action_ctx *c, struct out *o, struct err *e)
 {
 	struct strlist ids;
-	struct tags t = { 0 };
+	struct tags t = {0};
 	int rc = -1;
 
 	strlist_init(&ids);
@@ -333,7 +340,7 @@ ec2_delete_tags(struct action_ctx *c, struct out *o, struct err *e)
 	    resources_check(c->tx, &ids, e) < 0)
 		goto out;
 	for (size_t i = 0; i < ids.n; i++) {
-		struct tags all = { 0 };
+		struct tags all = {0};
 
 		if (t.n) {
 			/* A Tag without Value deletes the key whatever its
@@ -408,27 +415,27 @@ tagged_as_tags(const void *res)
 }
 
 static const struct filter_field tagged_fields[] = {
-	{ "key", tagged_key },
-	{ "resource-id", tagged_id },
-	{ "resource-type", tagged_type },
-	{ "value", tagged_value },
+    {"key", tagged_key},
+    {"resource-id", tagged_id},
+    {"resource-type", tagged_type},
+    {"value", tagged_value},
 };
 
 static const struct filter_spec tagged_filters = {
-	.fields = tagged_fields,
-	.nfields = sizeof(tagged_fields) / sizeof(tagged_fields[0]),
-	.tags = tagged_as_tags,
+    .fields = tagged_fields,
+    .nfields = sizeof(tagged_fields) / sizeof(tagged_fields[0]),
+    .tags = tagged_as_tags,
 };
 
 #define TAGS_BATCH_MIN 100
-#define TAGS_SCAN_MAX 20000
+#define TAGS_SCAN_MAX  20000
 
 /* Offer one tag to the page; write it when it belongs there. */
 static void
 tag_offer(struct out *o, const struct filter_set *fs, struct page *pg,
 	  const struct tagged *row)
 {
-	struct tag_row r = { .row = row, .one = { row->key, row->value } };
+	struct tag_row r = {.row = row, .one = {row->key, row->value}};
 	char key[PAGE_KEY_MAX];
 
 	r.as_tags.v = &r.one;
@@ -455,7 +462,7 @@ static int
 tags_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
 	  struct page *pg, struct err *e)
 {
-	struct tag_query q = { 0 };
+	struct tag_query q = {0};
 	char after[PAGE_KEY_MAX], *sep, last[PAGE_KEY_MAX] = "";
 	size_t scanned = 0;
 
@@ -506,7 +513,7 @@ tags_walk(struct action_ctx *c, struct out *o, const struct filter_set *fs,
 int
 ec2_describe_tags(struct action_ctx *c, struct out *o, struct err *e)
 {
-	struct filter_set fs = { 0 };
+	struct filter_set fs = {0};
 	struct page pg;
 	int rc = -1;
 
