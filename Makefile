@@ -55,8 +55,19 @@ check: unit
 	@rc=0; for t in $(TEST_BIN); do echo "== $$t"; \
 		(cd tests/unit && ../../$$t) || rc=1; done; exit $$rc
 
+# Formatting is .clang-format's (clang-format 14, Debian 12's):
+# `make format` rewrites the sources, `make format-check` fails on any
+# file that differs from it (scripts/test runs it).
+FMT_SRC := $(sort $(shell find src tests -name '*.[ch]'))
+
+format:
+	clang-format -i $(FMT_SRC)
+
+format-check:
+	clang-format --dry-run -Werror $(FMT_SRC)
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit check clean
+.PHONY: all unit check clean format format-check
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
