@@ -300,6 +300,74 @@ store_instance_query(struct store_tx *tx, const struct instance_query *q,
 	return rc;
 }
 
+static void
+load_fill(sqlite3_stmt *st, void *row)
+{
+	struct instance_load *l = row;
+
+	db_col_copy(st, 0, l->host_id, sizeof(l->host_id));
+	db_col_copy(st, 1, l->type, sizeof(l->type));
+	l->count = (unsigned)sqlite3_column_int(st, 2);
+}
+
+int
+store_instance_load(struct store_tx *tx, struct instance_load **ret,
+		    size_t *ret_n, struct err *e)
+{
+	return db_rows(tx,
+		       db_stmt(tx,
+			       "SELECT host_id, type, count(*) FROM instances "
+			       "WHERE state NOT IN ('stopped', 'terminated') "
+			       "GROUP BY host_id, type ORDER BY host_id, type",
+			       0, NULL, e),
+		       sizeof(struct instance_load), load_fill,
+		       db_rows_free_plain, ret, ret_n, e);
+}
+
+static void
+addr_fill(sqlite3_stmt *st, void *row)
+{
+	struct instance_addr *a = row;
+
+	db_col_copy(st, 0, a->ip, sizeof(a->ip));
+}
+
+int
+store_instance_addresses(struct store_tx *tx, const char *subnet_id,
+			 struct instance_addr **ret, size_t *ret_n,
+			 struct err *e)
+{
+	return db_rows(tx,
+		       DB_STMT(tx,
+			       "SELECT private_ip FROM instances WHERE "
+			       "subnet_id=? AND private_ip != '' "
+			       "ORDER BY private_ip",
+			       e, subnet_id),
+		       sizeof(struct instance_addr), addr_fill,
+		       db_rows_free_plain, ret, ret_n, e);
+}
+
+static void
+int_fill(sqlite3_stmt *st, void *row)
+{
+	*(int *)row = sqlite3_column_int(st, 0);
+}
+
+int
+store_instance_port_max(struct store_tx *tx, int *ret, struct err *e)
+{
+	int max = 0;
+
+	if (db_row(tx,
+		   db_stmt(tx,
+			   "SELECT coalesce(max(port_no), 0) FROM instances", 0,
+			   NULL, e),
+		   int_fill, &max, "port", e) < 0)
+		return -1;
+	*ret = max;
+	return 0;
+}
+
 int
 store_instance_delete(struct store_tx *tx, const char *id, struct err *e)
 {

@@ -99,4 +99,27 @@ struct instance_query {
 int store_instance_query(struct store_tx *tx, const struct instance_query *q,
 			 struct instance **ret, size_t *ret_n, struct err *e);
 
+/*
+ * What placement needs, without reading every row. The load: how many
+ * instances of each type hold room on each host (every instance that is
+ * neither stopped nor terminated), ordered by host then type.
+ */
+struct instance_load {
+	char host_id[32];
+	char type[32];
+	unsigned count;
+};
+int store_instance_load(struct store_tx *tx, struct instance_load **ret,
+			size_t *ret_n, struct err *e);
+/* The private addresses rows (in any state, until reaped) hold in a
+ * subnet; free with free(). */
+struct instance_addr {
+	char ip[16];
+};
+int store_instance_addresses(struct store_tx *tx, const char *subnet_id,
+			     struct instance_addr **ret, size_t *ret_n,
+			     struct err *e);
+/* The highest port number any row holds (0 with no rows). */
+int store_instance_port_max(struct store_tx *tx, int *ret, struct err *e);
+
 #endif

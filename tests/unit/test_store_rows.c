@@ -56,8 +56,8 @@ inst(struct instance *i, const char *id, const char *res, int index,
 	snprintf(i->host_id, sizeof(i->host_id), "h-1");
 	snprintf(i->vpc_id, sizeof(i->vpc_id), "vpc-1");
 	snprintf(i->subnet_id, sizeof(i->subnet_id), "%s", subnet);
-	snprintf(i->private_ip, sizeof(i->private_ip), "172.31.0.%d",
-		 index + 4);
+	snprintf(i->private_ip, sizeof(i->private_ip), "172.31.0.%u",
+		 (unsigned char)(index + 4));
 	snprintf(i->mac, sizeof(i->mac), "02:00:00:00:00:%02x", index);
 	snprintf(i->state, sizeof(i->state), "%s", state);
 	snprintf(i->reason_code, sizeof(i->reason_code), "rc");
@@ -468,6 +468,92 @@ test_keypair_query(struct store *s)
 	store_rollback(tx);
 }
 
+/* What RunInstances reads instead of every row: load, addresses, port. */
+static void
+test_placement_reads(void)
+{
+	char dir[] = "/tmp/ec2d-test-store-place-XXXXXX";
+	static const struct {
+		const char *id, *state, *host, *type, *subnet;
+		int index;
+	} rows[] = {
+	    {"i-1", "running", "h-1", "t3.micro", "subnet-1", 0},
+	    {"i-2", "pending", "h-1", "t3.micro", "subnet-1", 1},
+	    {"i-3", "stopping", "h-1", "c6i.large", "subnet-1", 2},
+	    {"i-4", "stopped", "h-1", "t3.micro", "subnet-1", 3},
+	    {"i-5", "terminated", "h-2", "t3.micro", "subnet-1", 4},
+	    {"i-6", "shutting-down", "h-2", "t3.micro", "subnet-2", 40},
+	};
+	struct err e = {"", ""};
+	struct store *s;
+	struct store_tx *tx;
+	struct instance_load *load = NULL;
+	struct instance_addr *addr = NULL;
+	size_t nload = 0, naddr = 0;
+	int port = -1;
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	CHECK(store_open(dir, &s, &e) == 0, "open: %s", e.message);
+	tx = store_begin(s, true, &e);
+	CHECK(store_instance_port_max(tx, &port, &e) == 0 && port == 0,
+	      "port max of no rows: %d", port);
+	CHECK(store_instance_load(tx, &load, &nload, &e) == 0 && nload == 0,
+	      "load of no rows: %zu", nload);
+	free(load);
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct instance i;
+
+		inst(&i, rows[k].id, "r-1", rows[k].index, rows[k].state,
+		     "us-east-1a", rows[k].subnet);
+		snprintf(i.host_id, sizeof(i.host_id), "%s", rows[k].host);
+		snprintf(i.type, sizeof(i.type), "%s", rows[k].type);
+		CHECK(store_instance_insert(tx, &i, &e) == 0, "insert %s: %s",
+		      rows[k].id, e.message);
+	}
+	/* Stopped and terminated rows hold no room; the others count by
+	 * host and type. */
+	CHECK(store_instance_load(tx, &load, &nload, &e) == 0 && nload == 3,
+	      "load rows: %zu", nload);
+	if (nload == 3) {
+		CHECK(strcmp(load[0].host_id, "h-1") == 0 &&
+			  strcmp(load[0].type, "c6i.large") == 0 &&
+			  load[0].count == 1,
+		      "load 0: %s %s %u", load[0].host_id, load[0].type,
+		      load[0].count);
+		CHECK(strcmp(load[1].host_id, "h-1") == 0 &&
+			  strcmp(load[1].type, "t3.micro") == 0 &&
+			  load[1].count == 2,
+		      "load 1: %s %s %u", load[1].host_id, load[1].type,
+		      load[1].count);
+		CHECK(strcmp(load[2].host_id, "h-2") == 0 &&
+			  strcmp(load[2].type, "t3.micro") == 0 &&
+			  load[2].count == 1,
+		      "load 2: %s %s %u", load[2].host_id, load[2].type,
+		      load[2].count);
+	}
+	free(load);
+	/* Every row of the subnet holds its address, terminated included. */
+	CHECK(store_instance_addresses(tx, "subnet-1", &addr, &naddr, &e) ==
+		      0 &&
+		  naddr == 5,
+	      "subnet-1 addresses: %zu", naddr);
+	if (naddr == 5)
+		CHECK(strcmp(addr[0].ip, "172.31.0.4") == 0 &&
+			  strcmp(addr[4].ip, "172.31.0.8") == 0,
+		      "addresses: %s .. %s", addr[0].ip, addr[4].ip);
+	free(addr);
+	CHECK(store_instance_addresses(tx, "subnet-9", &addr, &naddr, &e) ==
+		      0 &&
+		  naddr == 0,
+	      "an empty subnet: %zu", naddr);
+	free(addr);
+	CHECK(store_instance_port_max(tx, &port, &e) == 0 && port == 140,
+	      "port max: %d", port);
+	store_rollback(tx);
+	store_close(s);
+	rm_dir(dir);
+}
+
 int
 main(void)
 {
@@ -481,6 +567,7 @@ main(void)
 	test_events(s);
 	test_queries(s);
 	test_keypair_query(s);
+	test_placement_reads();
 	store_close(s);
 	rm_dir(dir);
 	return UNIT_DONE();

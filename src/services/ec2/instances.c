@@ -223,7 +223,8 @@ instance_write(struct out *o, const struct action_ctx *c,
 	out_str(o, "currentInstanceBootMode", "legacy-bios");
 }
 
-/* The fleet: hosts as the scheduler sees them, subnets, instances. */
+/* The fleet: hosts as the scheduler sees them (with the room their
+ * instances hold, summed in SQL, never by reading every row), subnets. */
 
 struct fleet {
 	struct host_row *hosts;
@@ -231,8 +232,6 @@ struct fleet {
 	size_t nhosts;
 	struct subnet_row *subnets;
 	size_t nsubnets;
-	struct instance *all;
-	size_t nall;
 };
 
 static void
@@ -241,15 +240,6 @@ fleet_free(struct fleet *f)
 	free(f->hosts);
 	free(f->sched);
 	free(f->subnets);
-	instances_free(f->all, f->nall);
-}
-
-/* Instances hold their host's capacity unless stopped or terminated. */
-static bool
-holds_capacity(const struct instance *i)
-{
-	return strcmp(i->state, "stopped") != 0 &&
-	       strcmp(i->state, "terminated") != 0;
 }
 
 static struct sched_size
@@ -269,14 +259,19 @@ nonneg(int v)
 static int
 fleet_load(struct store_tx *tx, struct fleet *f, struct err *e)
 {
+	struct instance_load *load = NULL;
+	size_t nload = 0;
+
 	memset(f, 0, sizeof(*f));
 	if (store_host_list(tx, &f->hosts, &f->nhosts, e) < 0 ||
 	    store_subnet_list(tx, &f->subnets, &f->nsubnets, e) < 0 ||
-	    store_instance_list(tx, &f->all, &f->nall, e) < 0)
+	    store_instance_load(tx, &load, &nload, e) < 0)
 		return -1;
 	f->sched = calloc(f->nhosts + 1, sizeof(*f->sched));
-	if (!f->sched)
+	if (!f->sched) {
+		free(load);
 		return err_set(e, "InternalError", "Out of memory.");
+	}
 	for (size_t h = 0; h < f->nhosts; h++) {
 		const struct host_row *hr = &f->hosts[h];
 
@@ -289,17 +284,20 @@ fleet_load(struct store_tx *tx, struct fleet *f, struct err *e)
 				 .gpus = nonneg(hr->gpus)},
 		};
 	}
-	for (size_t i = 0; i < f->nall; i++) {
-		const struct itype *t = itype_find(f->all[i].type);
+	/* Instances hold their host's room unless stopped or terminated. */
+	for (size_t i = 0; i < nload; i++) {
+		const struct itype *t = itype_find(load[i].type);
 		struct sched_size s;
 
-		if (!t || !holds_capacity(&f->all[i]))
+		if (!t)
 			continue;
 		s = type_size(t);
 		for (size_t h = 0; h < f->nhosts; h++)
-			if (strcmp(f->hosts[h].id, f->all[i].host_id) == 0)
-				sched_take(&f->sched[h], &s);
+			if (strcmp(f->hosts[h].id, load[i].host_id) == 0)
+				for (unsigned k = 0; k < load[i].count; k++)
+					sched_take(&f->sched[h], &s);
 	}
+	free(load);
 	return 0;
 }
 
@@ -629,24 +627,29 @@ run_place(const struct config *cfg, const struct run_args *a, struct fleet *f,
  * address straight back either.
  */
 static int
-run_addresses(const struct run_args *a, const struct fleet *f,
-	      struct run_plan *p, struct err *e)
+run_addresses(struct store_tx *tx, const struct run_args *a, struct run_plan *p,
+	      struct err *e)
 {
 	struct ipv4_cidr net;
+	struct instance_addr *held = NULL;
 	uint32_t *used;
-	size_t nused = 0;
+	size_t nheld = 0, nused = 0;
 	int rc = -1;
 
 	if (ipv4_cidr_parse(p->subnet->cidr, &net) < 0)
 		return err_set(e, "InternalError", "Bad subnet CIDR %s.",
 			       p->subnet->cidr);
-	used = calloc(f->nall + 1, sizeof(*used));
-	if (!used)
+	if (store_instance_addresses(tx, p->subnet->id, &held, &nheld, e) < 0)
+		return -1;
+	used = calloc(nheld + 1, sizeof(*used));
+	if (!used) {
+		free(held);
 		return err_set(e, "InternalError", "Out of memory.");
-	for (size_t i = 0; i < f->nall; i++)
-		if (strcmp(f->all[i].subnet_id, p->subnet->id) == 0 &&
-		    ipv4_parse(f->all[i].private_ip, &used[nused]) == 0)
+	}
+	for (size_t i = 0; i < nheld; i++)
+		if (ipv4_parse(held[i].ip, &used[nused]) == 0)
 			nused++;
+	free(held);
 	if (a->ip) {
 		bool taken = false;
 
@@ -732,11 +735,11 @@ run_write(struct action_ctx *c, const struct run_args *a, const struct fleet *f,
 	  struct instance *made, struct err *e)
 {
 	/* Port numbers name network devices: never reused while a row is. */
-	int port = 1;
+	int port;
 
-	for (size_t k = 0; k < f->nall; k++)
-		if (f->all[k].port_no >= port)
-			port = f->all[k].port_no + 1;
+	if (store_instance_port_max(c->tx, &port, e) < 0)
+		return -1;
+	port++;
 	for (size_t k = 0; k < p->n; k++) {
 		run_instance_fill(c, a, f, p, k, reservation, port++, &made[k]);
 		if (store_instance_insert(c->tx, &made[k], e) < 0 ||
@@ -776,7 +779,7 @@ ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
 	if (run_args_parse(c->req, &a, e) < 0 || fleet_load(c->tx, &f, e) < 0 ||
 	    run_refs_check(c, &a, &f, &p, e) < 0 ||
 	    run_place(c->cfg, &a, &f, &p, e) < 0 ||
-	    run_addresses(&a, &f, &p, e) < 0)
+	    run_addresses(c->tx, &a, &p, e) < 0)
 		goto out;
 	made = calloc(p.n, sizeof(*made));
 	if (!made) {
