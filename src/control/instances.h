@@ -4,15 +4,19 @@
  *
  *   pending       + host RUNNING            -> running
  *   pending       + host FAILED             -> terminated
- * (Server.InternalError) running       + guest powered off       -> stopped, or
- * shutting-down when its shutdown behaviour is terminate stopping      + host
- * STOPPED or ABSENT  -> stopped shutting-down + host ABSENT             ->
- * terminated terminated for an hour                  -> deleted Each instance's
- * tap is plugged before its QEMU starts and unplugged when it is terminated;
- * its metadata is republished to IMDS every pass. The status check is ok once
- * this boot's init finished and the guest has read its metadata. Each change is
- * checked against the row as it is inside the writing transaction, so a user's
- * action in between is never overwritten.
+ *                                              (Server.InternalError)
+ *   running       + guest powered off       -> stopped, or shutting-down when
+ *                                              its shutdown behaviour is
+ *                                              terminate
+ *   stopping      + host STOPPED or ABSENT  -> stopped
+ *   shutting-down + host ABSENT             -> terminated
+ *   terminated for an hour                  -> deleted
+ * Each instance's tap is plugged before its QEMU starts and unplugged when
+ * it is terminated; its metadata is republished to IMDS every pass. The
+ * status check is ok once this boot's init finished and the guest has
+ * read its metadata.
+ * Each change is checked against the row as it is inside the writing
+ * transaction, so a user's action in between is never overwritten.
  */
 #ifndef EC2D_CONTROL_INSTANCES_H
 #define EC2D_CONTROL_INSTANCES_H
