@@ -17,26 +17,10 @@
 #include "store/instances.h"
 #include "store/tags.h"
 #include "unit.h"
+#include "tmpdir.h"
 
 static struct store *store;
 static struct api *api;
-
-static void
-rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[512];
-
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
 
 static char body[1 << 20];
 

@@ -18,23 +18,7 @@
 #include "store/keypairs.h"
 #include "store/migrations.h"
 #include "unit.h"
-
-static void
-rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[512];
-
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
+#include "tmpdir.h"
 
 static struct keypair
 kp(const char *id, const char *name, char *public_key)

@@ -21,23 +21,7 @@
 #include "store/tags.h"
 #include "store/vpcs.h"
 #include "unit.h"
-
-static void
-rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[512];
-
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
+#include "tmpdir.h"
 
 /* An instance with every field set to something its own. */
 static void
