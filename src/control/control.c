@@ -80,6 +80,7 @@ agents_close(struct agents *ag, bool stop_guests)
 	ag->n = 0;
 	fabric_close(ag->fabric, stop_guests);
 	ag->fabric = NULL;
+	instances_forget_ports(ag);
 }
 
 /* The network first: each host's QEMUs run in its namespace. */

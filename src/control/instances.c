@@ -237,23 +237,79 @@ reap(struct store *s, const struct instance *v, size_t n, time_t now)
 	}
 }
 
-/* The slot of port in the plugged set, or -1. */
-static int
-plugged(const struct agents *ag, int port)
+/* Where port is in set (its index), or where it would go (-1 - index). */
+static long
+port_find(const struct port_set *set, int port)
 {
-	for (size_t k = 0; k < ag->nplugged; k++)
-		if (ag->plugged[k].port == port)
-			return (int)k;
-	return -1;
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->v[mid].port == port)
+			return (long)mid;
+		if (set->v[mid].port < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1 - (long)lo;
 }
 
 static bool
-unplugged(const struct agents *ag, int port)
+port_in(const struct port_set *set, int port)
 {
-	for (size_t k = 0; k < ag->nunplugged; k++)
-		if (ag->unplugged[k] == port)
-			return true;
-	return false;
+	return port_find(set, port) >= 0;
+}
+
+/* Add (or update) port; a failed allocation only costs a later retry. */
+static void
+port_add(struct port_set *set, int port, const char *tap)
+{
+	long at = port_find(set, port);
+	size_t k;
+
+	if (at < 0) {
+		if (set->n == set->cap) {
+			size_t cap = set->cap ? set->cap * 2 : 64;
+			struct port_entry *v =
+			    realloc(set->v, cap * sizeof(*set->v));
+
+			if (!v)
+				return;
+			set->v = v;
+			set->cap = cap;
+		}
+		k = (size_t)(-1 - at);
+		memmove(&set->v[k + 1], &set->v[k],
+			(set->n - k) * sizeof(set->v[0]));
+		set->n++;
+	} else {
+		k = (size_t)at;
+	}
+	set->v[k].port = port;
+	snprintf(set->v[k].tap, sizeof(set->v[k].tap), "%s", tap ? tap : "");
+}
+
+static void
+port_del(struct port_set *set, int port)
+{
+	long at = port_find(set, port);
+
+	if (at < 0)
+		return;
+	memmove(&set->v[at], &set->v[at + 1],
+		(set->n - (size_t)at - 1) * sizeof(set->v[0]));
+	set->n--;
+}
+
+void
+instances_forget_ports(struct agents *ag)
+{
+	free(ag->plugged.v);
+	free(ag->unplugged.v);
+	memset(&ag->plugged, 0, sizeof(ag->plugged));
+	memset(&ag->unplugged, 0, sizeof(ag->unplugged));
 }
 
 static int
@@ -266,51 +322,67 @@ vpc_no(const struct vpc_row *vpcs, size_t n, const char *id)
 }
 
 /*
- * Network for instance i on host h: a tap for every instance that may
- * run, none for a terminated one. Returns the tap name in w->tap.
+ * Network for instance i on host h: a tap while its QEMU may run, none
+ * once it is stopped or terminated (its address and MAC stay in the
+ * store). Returns the tap name in w->tap.
  */
 static void
 network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 	struct host_instance *w)
 {
 	struct err e = {"", ""};
-	int slot = plugged(ag, i->port_no);
+	long slot = port_find(&ag->plugged, i->port_no);
 
 	if (!ag->fabric || !vpc)
 		return;
-	if (w->want == HOST_WANT_GONE) {
+	if (strcmp(i->state, "stopped") == 0 ||
+	    strcmp(i->state, "terminated") == 0) {
 		/* Once per run, plugged by it or not: a restarted ec2d must
-		 * still remove the port of an instance terminated meanwhile. */
-		if (strcmp(i->state, "terminated") != 0 ||
-		    unplugged(ag, i->port_no))
+		 * still remove the port of an instance stopped meanwhile. */
+		if (port_in(&ag->unplugged, i->port_no))
 			return;
-		if (fabric_unplug(ag->fabric, h, vpc, i, &e) < 0)
+		if (fabric_unplug(ag->fabric, h, vpc, i, &e) < 0) {
 			log_msg(LOG_WARN, "unplug failed",
 				"instance=%s error=\"%s\"", i->id, e.message);
-		if (slot >= 0)
-			ag->plugged[slot] = ag->plugged[--ag->nplugged];
-		if (ag->nunplugged < PLUGGED_MAX)
-			ag->unplugged[ag->nunplugged++] = i->port_no;
+			return; /* tried again next pass */
+		}
+		port_del(&ag->plugged, i->port_no);
+		port_add(&ag->unplugged, i->port_no, NULL);
 		return;
 	}
+	if (w->want == HOST_WANT_GONE)
+		return; /* shutting down: its QEMU still holds the tap */
+	snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
 	if (slot >= 0) { /* plugged by this run: nothing to fork */
-		snprintf(w->tap, sizeof(w->tap), "%s", ag->plugged[slot].tap);
-		snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
+		snprintf(w->tap, sizeof(w->tap), "%s", ag->plugged.v[slot].tap);
 		return;
 	}
 	if (fabric_plug(ag->fabric, h, vpc, i, w->tap, &e) < 0) {
 		log_msg(LOG_WARN, "plug failed", "instance=%s error=\"%s\"",
 			i->id, e.message);
 		w->tap[0] = '\0';
+		w->mac[0] = '\0';
 		return;
 	}
-	snprintf(w->mac, sizeof(w->mac), "%s", i->mac);
-	if (ag->nplugged < PLUGGED_MAX) {
-		ag->plugged[ag->nplugged].port = i->port_no;
-		snprintf(ag->plugged[ag->nplugged].tap,
-			 sizeof(ag->plugged[0].tap), "%s", w->tap);
-		ag->nplugged++;
-	}
+	port_add(&ag->plugged, i->port_no, w->tap);
+	port_del(&ag->unplugged, i->port_no);
+}
+
+/* Observations sorted by instance id, so each row finds its own. */
+static int
+status_cmp(const void *a, const void *b)
+{
+	const struct host_instance_status *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static int
+status_id_cmp(const void *key, const void *elem)
+{
+	const struct host_instance_status *y = elem;
+
+	return strcmp(key, y->id);
 }
 
 /* What the metadata service tells instance i about itself. */
@@ -463,18 +535,20 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		}
 		host_apply(ag->hosts[h], wants, nw);
 		no = host_observe(ag->hosts[h], obs, n + 16);
+		qsort(obs, no, sizeof(*obs), status_cmp);
 		for (size_t i = 0; i < n; i++) {
 			/* Unknown to the host: it is absent. */
 			struct host_instance_status absent = {
 			    .state = HOST_ABSENT,
 			};
-			const struct host_instance_status *st = &absent;
+			const struct host_instance_status *st;
 
 			if (strcmp(v[i].host_id, ag->ids[h]) != 0)
 				continue;
-			for (size_t k = 0; k < no; k++)
-				if (strcmp(obs[k].id, v[i].id) == 0)
-					st = &obs[k];
+			st = bsearch(v[i].id, obs, no, sizeof(*obs),
+				     status_id_cmp);
+			if (!st)
+				st = &absent;
 			record(s, &v[i], st,
 			       !ag->fabric || was_read(reads, nreads, v[i].id),
 			       ag->hosts[h], now);

@@ -406,6 +406,30 @@ def router_ns(cloud):
     raise AssertionError("no network tag in the log")
 
 
+def taps(cloud):
+    """The instance taps in every host namespace of this deployment."""
+    tag = router_ns(cloud).split("-")[1]
+    found = set()
+    for ns in os.listdir("/run/netns"):
+        if not ns.startswith("ec2d-%s-h" % tag):
+            continue
+        out = subprocess.run(["ip", "-n", ns, "-o", "link", "show"],
+                             capture_output=True, text=True, timeout=30)
+        for line in out.stdout.splitlines():
+            name = line.split(":")[1].strip().split("@")[0]
+            if name.startswith("e%st" % tag):
+                found.add(name)
+    return found
+
+
+def wait_taps(cloud, want, timeout=60):
+    """Wait (bounded) until the deployment's taps are exactly want."""
+    deadline = time.monotonic() + timeout
+    while taps(cloud) != want:
+        assert time.monotonic() < deadline, (taps(cloud), want)
+        time.sleep(0.25)
+
+
 def ssh(cloud, key_path, ip, command, timeout=60):
     """ssh from the VPC router's namespace; retried while dropbear starts."""
     deadline = time.monotonic() + timeout
@@ -450,10 +474,19 @@ def test_user_data_metadata_and_ssh(cloud, c, tmp_path):
     p = ssh(cloud, key_path, ip, "hostname; echo kept > /root/kept; sync")
     assert p.returncode == 0, p.stderr
     assert p.stdout.split()[0] == inst["PrivateDnsName"]
+    # A stopped instance keeps its address, not its tap (nor the bridge
+    # port it holds); starting it plugs the same tap again.
+    plugged = taps(cloud)
+    assert len(plugged) == 2, plugged
     c.stop_instances(InstanceIds=[ids[0]])
     wait_for(c, ids[0], "stopped")
+    deadline = time.monotonic() + 60
+    while len(taps(cloud)) != 1:
+        assert time.monotonic() < deadline, taps(cloud)
+        time.sleep(0.25)
     c.start_instances(InstanceIds=[ids[0]])
     wait_for(c, ids[0], "running")
+    wait_taps(cloud, plugged)
     wait_console(c, ids[0], "ec2d-init: ready", count=2)
     p = ssh(cloud, key_path, ip, "cat /root/kept")
     assert p.returncode == 0 and p.stdout.strip() == "kept", p.stderr
