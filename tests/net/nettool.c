@@ -31,6 +31,7 @@
 
 #include "agent/imds/imds_server.h"
 #include "agent/net/net.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/params.h"
 
@@ -131,8 +132,8 @@ load_instance(json_t *o, struct inst *in)
 	copy(o, "key_name", md->key_name, sizeof(md->key_name));
 	copy(o, "openssh_key", md->openssh_key, sizeof(md->openssh_key));
 	snprintf(md->architecture, sizeof(md->architecture), "x86_64");
-	imds_private_dns_name(md->region, md->local_ipv4, md->hostname,
-			      sizeof(md->hostname));
+	id_dns_name(md->region, md->local_ipv4, md->hostname,
+		    sizeof(md->hostname));
 	memcpy(md->local_hostname, md->hostname, sizeof(md->hostname));
 	if (ud && strlen(ud) <= HOST_USER_DATA_MAX) {
 		md->has_user_data = true;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/imds/imds.h"
+#include "common/ids.h"
 #include "agent/imds/imds_token.h"
 #include "unit.h"
 
@@ -33,8 +34,7 @@ fill(struct host_metadata *md, const char *id, const char *ip, const char *mac)
 	snprintf(md->region, sizeof(md->region), "us-east-1");
 	snprintf(md->zone, sizeof(md->zone), "us-east-1a");
 	snprintf(md->zone_id, sizeof(md->zone_id), "use1-az1");
-	imds_private_dns_name(md->region, ip, md->hostname,
-			      sizeof(md->hostname));
+	id_dns_name(md->region, ip, md->hostname, sizeof(md->hostname));
 	snprintf(md->local_hostname, sizeof(md->local_hostname), "%s",
 		 md->hostname);
 	snprintf(md->local_ipv4, sizeof(md->local_ipv4), "%s", ip);

@@ -472,21 +472,3 @@ imds_handle(const unsigned char key[IMDS_TOKEN_KEY_LEN],
 	if (buf_failed(&rs->body))
 		reply_error(rs, 500, "Internal Server Error");
 }
-
-void
-imds_private_dns_name(const char *region, const char *ipv4, char *out,
-		      size_t size)
-{
-	char host[64];
-	size_t i;
-
-	snprintf(host, sizeof(host), "ip-%s", ipv4 ? ipv4 : "");
-	for (i = 0; host[i]; i++)
-		if (host[i] == '.')
-			host[i] = '-';
-	if (region && strcmp(region, "us-east-1") == 0)
-		snprintf(out, size, "%s.ec2.internal", host);
-	else
-		snprintf(out, size, "%s.%s.compute.internal", host,
-			 region ? region : "");
-}

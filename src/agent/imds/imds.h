@@ -33,7 +33,6 @@
 #include "agent/imds/imds_token.h"
 #include "common/buf.h"
 
-#define IMDS_ADDR	   "169.254.169.254"
 #define IMDS_BODY_MAX	   (64u << 10)
 #define IMDS_HOP_LIMIT_MAX 64
 
@@ -63,10 +62,5 @@ void imds_handle(const unsigned char key[IMDS_TOKEN_KEY_LEN],
 		 const struct host_metadata *md, const struct imds_request *rq,
 		 struct imds_response *rs);
 void imds_response_free(struct imds_response *rs);
-
-/* EC2's private DNS name: "ip-172-31-0-4.ec2.internal" in us-east-1,
- * "ip-...<region>.compute.internal" elsewhere. */
-void imds_private_dns_name(const char *region, const char *ipv4, char *out,
-			   size_t size);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "agent/net/netns.h"
 #include "common/ids.h"
+#include "common/ipv4.h"
 #include "common/log.h"
 
 #define CONN_MEMORY (32u << 10)
@@ -185,7 +186,7 @@ bind_in_ns(void *p)
 	};
 	int one = 1, fd, nsfd;
 
-	inet_pton(AF_INET, IMDS_ADDR, &sin.sin_addr);
+	inet_pton(AF_INET, IPV4_IMDS_ADDR, &sin.sin_addr);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -249,7 +250,7 @@ listener_new(struct imds_server *s, unsigned vpc, const char *netns,
 	if (rc < 0) {
 		err_set(e, "InternalError",
 			"metadata service in %s: bind %s:%u: %s", netns,
-			IMDS_ADDR, a.port, strerror(-rc));
+			IPV4_IMDS_ADDR, a.port, strerror(-rc));
 		free(l);
 		return NULL;
 	}
