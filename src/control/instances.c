@@ -216,27 +216,6 @@ was_read(const struct host_read *reads, size_t n, const char *id)
 	return false;
 }
 
-/* Forget terminated instances after their hour of visibility. */
-static void
-reap(struct store *s, const struct instance *v, size_t n, time_t now)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct err e = {"", ""};
-		struct store_tx *tx;
-
-		if (strcmp(v[i].state, "terminated") != 0 ||
-		    now - v[i].state_time < TERMINATED_VISIBLE_SECONDS)
-			continue;
-		tx = store_begin(s, true, &e);
-		if (tx && store_instance_delete(tx, v[i].id, &e) == 0 &&
-		    store_commit(tx, &e) == 0)
-			log_msg(LOG_INFO, "instance reaped", "instance=%s",
-				v[i].id);
-		else
-			store_rollback(tx);
-	}
-}
-
 /* Where port is in set (its index), or where it would go (-1 - index). */
 static long
 port_find(const struct port_set *set, int port)
@@ -481,6 +460,32 @@ publish(const struct config *cfg, struct agents *ag, struct store *s,
 	free(md);
 }
 
+/* Forget terminated instances after their hour of visibility, and
+ * their ports in this run's sets (a later instance may get the number). */
+static void
+reap(struct store *s, struct agents *ag, const struct instance *v, size_t n,
+     time_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct err e = {"", ""};
+		struct store_tx *tx;
+
+		if (strcmp(v[i].state, "terminated") != 0 ||
+		    now - v[i].state_time < TERMINATED_VISIBLE_SECONDS)
+			continue;
+		tx = store_begin(s, true, &e);
+		if (tx && store_instance_delete(tx, v[i].id, &e) == 0 &&
+		    store_commit(tx, &e) == 0) {
+			log_msg(LOG_INFO, "instance reaped", "instance=%s",
+				v[i].id);
+			port_del(&ag->plugged, v[i].port_no);
+			port_del(&ag->unplugged, v[i].port_no);
+		} else {
+			store_rollback(tx);
+		}
+	}
+}
+
 void
 instances_reconcile(const struct config *cfg, struct store *s,
 		    struct agents *ag)
@@ -556,7 +561,7 @@ instances_reconcile(const struct config *cfg, struct store *s,
 		free(wants);
 		free(obs);
 	}
-	reap(s, v, n, now);
+	reap(s, ag, v, n, now);
 	instances_free(v, n);
 	free(vpcs);
 	free(reads);
