@@ -2,8 +2,10 @@
  * http.c - libmicrohttpd glue. See http.h.
  *
  * libmicrohttpd parses HTTP and answers malformed requests with 400 itself;
- * this file only gathers a request (raw URI, headers in order, body up to
- * HTTP_BODY_MAX), calls the router, and queues its reply. The raw URI comes
+ * what it accepts but frames ambiguously (api/httpframe.h) is refused here
+ * before any body is read, and the connection closed. Otherwise this file
+ * gathers a request (raw URI, headers in order, body up to HTTP_BODY_MAX),
+ * calls the router, and queues its reply. The raw URI comes
  * from the URI-log callback because presigned SigV4 needs the query string
  * exactly as sent, which the parsed argument list no longer is.
  */
@@ -22,6 +24,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "api/httpframe.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -92,7 +95,7 @@ on_header(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, struct api_reply *rep)
+send_reply(struct MHD_Connection *conn, struct api_reply *rep, bool close)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -107,6 +110,9 @@ send_reply(struct MHD_Connection *conn, struct api_reply *rep)
 	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
 	MHD_add_response_header(resp, "x-amzn-RequestId", rep->request_id);
 	MHD_add_response_header(resp, "Server", "ec2d");
+	/* libmicrohttpd then reads nothing more from the connection. */
+	if (close)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -121,6 +127,109 @@ elapsed_us(const struct timeval *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_usec - t0->tv_usec);
 }
 
+static void
+log_request(const struct req *rq, const struct api_reply *rep)
+{
+	/* Throttling is counted and logged by the rate limiter, once per
+	 * interval: a flood must not become a flood of WARN lines. */
+	bool warn = rep->code[0] && rep->status >= 500 &&
+		    strcmp(rep->code, "RequestLimitExceeded") != 0;
+
+	log_msg(warn ? LOG_WARN : LOG_INFO, "request",
+		"request_id=%s action=%s status=%d code=%s us=%ld",
+		rep->request_id, rep->action[0] ? rep->action : "-",
+		rep->status, rep->code[0] ? rep->code : "-",
+		elapsed_us(&rq->t0));
+}
+
+/*
+ * An answer before the body is read: libmicrohttpd then discards the rest
+ * of the request and closes the connection, so bytes after an ambiguous
+ * request are never parsed as another one.
+ */
+static enum MHD_Result
+refuse_early(struct MHD_Connection *conn, const struct req *rq, int status,
+	     const char *code, const char *why)
+{
+	struct api_reply rep;
+	struct err e;
+
+	err_set(&e, code, "%s", why);
+	api_error_reply(&e, &rep);
+	rep.status = status;
+	log_request(rq, &rep);
+	return send_reply(conn, &rep, true);
+}
+
+/* The first call, once the headers are in: check them before any body. */
+static enum MHD_Result
+on_headers(struct MHD_Connection *conn, struct req *rq, const char *version)
+{
+	struct header_list hl = {.n = 0};
+	const char *cl, *why;
+	int status;
+
+	rq->started = true;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
+	if (hl.overflow)
+		return refuse_early(conn, rq, 400, "InvalidParameterValue",
+				    "The request has too many headers.");
+	status = httpframe_check(version, hl.v, hl.n, &why);
+	if (status)
+		return refuse_early(
+		    conn, rq, status,
+		    status == 501 ? "NotImplemented" : "InvalidRequest", why);
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+		rq->too_large = true;
+	/* An anonymous client gets its answer without any of its body
+	 * being kept: memory goes only to signed requests. */
+	rq->unsigned_req =
+	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_AUTHORIZATION) &&
+	    !strstr(rq->uri, "X-Amz-Algorithm=");
+	return MHD_YES;
+}
+
+static void
+handle(struct http *h, struct req *rq, const char *method,
+       struct api_reply *rep, struct MHD_Connection *conn)
+{
+	struct header_list hl = {.n = 0};
+	struct api_request ar;
+	struct err e;
+	char *query;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
+	if (rq->unsigned_req && !rq->too_large) {
+		err_set(&e, "MissingAuthenticationToken",
+			"Request is missing Authentication Token");
+		api_error_reply(&e, rep);
+		return;
+	}
+	if (rq->too_large) {
+		err_set(&e, "RequestEntityTooLarge",
+			"The request body is larger than %u bytes.",
+			HTTP_BODY_MAX);
+		api_error_reply(&e, rep);
+		return;
+	}
+	query = strchr(rq->uri, '?');
+	if (query)
+		*query++ = '\0';
+	ar = (struct api_request){
+	    .method = method,
+	    .path = rq->uri,
+	    .query = query ? query : "",
+	    .headers = hl.v,
+	    .nheaders = hl.n,
+	    .body = rq->body.data ? rq->body.data : "",
+	    .body_len = rq->body.len,
+	};
+	api_handle(h->api, &ar, rep);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	   const char *method, const char *version, const char *upload_data,
@@ -128,29 +237,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http *h = cls;
 	struct req *rq = *req_cls;
-	struct header_list hl = {.n = 0};
-	struct api_request ar;
 	struct api_reply rep;
-	char *query;
-	int status;
 
 	if (!rq)
 		return MHD_NO;
-	if (!rq->started) {
-		const char *cl = MHD_lookup_connection_value(
-		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-		rq->started = true;
-		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
-			rq->too_large = true;
-		/* An anonymous client gets its answer without any of its body
-		 * being kept: memory goes only to signed requests. */
-		rq->unsigned_req =
-		    !MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) &&
-		    !strstr(rq->uri, "X-Amz-Algorithm=");
-		return MHD_YES;
-	}
+	if (!rq->started)
+		return on_headers(conn, rq, version);
 	if (*upload_size) {
 		if (!rq->too_large && !rq->unsigned_req) {
 			buf_add(&rq->body, upload_data, *upload_size);
@@ -159,45 +251,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
-	if (rq->unsigned_req && !rq->too_large) {
-		struct err e;
-
-		err_set(&e, "MissingAuthenticationToken",
-			"Request is missing Authentication Token");
-		api_error_reply(&e, &rep);
-	} else if (rq->too_large || hl.overflow) {
-		struct err e;
-
-		err_set(&e,
-			rq->too_large ? "RequestEntityTooLarge"
-				      : "InvalidParameterValue",
-			rq->too_large ? "The request body is larger than %u "
-					"bytes."
-				      : "The request has more than %u headers.",
-			rq->too_large ? HTTP_BODY_MAX : HTTP_MAX_HEADERS);
-		api_error_reply(&e, &rep);
-	} else {
-		query = strchr(rq->uri, '?');
-		if (query)
-			*query++ = '\0';
-		ar = (struct api_request){
-		    .method = method,
-		    .path = rq->uri,
-		    .query = query ? query : "",
-		    .headers = hl.v,
-		    .nheaders = hl.n,
-		    .body = rq->body.data ? rq->body.data : "",
-		    .body_len = rq->body.len,
-		};
-		api_handle(h->api, &ar, &rep);
-	}
-	status = rep.status;
-	log_msg(rep.code[0] && status >= 500 ? LOG_WARN : LOG_INFO, "request",
-		"request_id=%s action=%s status=%d code=%s us=%ld",
-		rep.request_id, rep.action[0] ? rep.action : "-", status,
-		rep.code[0] ? rep.code : "-", elapsed_us(&rq->t0));
-	return send_reply(conn, &rep);
+	handle(h, rq, method, &rep, conn);
+	log_request(rq, &rep);
+	return send_reply(conn, &rep, false);
 }
 
 /* host:port or [v6]:port -> a bound, listening, non-blocking socket. */

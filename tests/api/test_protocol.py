@@ -524,3 +524,145 @@ def test_request_ids_are_unique(ec2):
     ids = {ec2.describe_regions()["ResponseMetadata"]["RequestId"]
            for _ in range(20)}
     assert len(ids) == 20
+
+
+# Strict framing: a request whose boundary another HTTP parser could see
+# elsewhere is refused and its connection closed, so nothing after it is
+# ever run as a request of its own (request smuggling).
+
+def raw_signed(server, params, extra=()):
+    """The bytes of a signed POST of params, with extra header lines."""
+    p = sign(server, params)
+    head = "POST / HTTP/1.1\r\nHost: %s:%d\r\n" % host_port(server)
+    head += "".join("%s: %s\r\n" % kv for kv in p.headers.items())
+    head += "".join(line + "\r\n" for line in extra)
+    body = p.body if isinstance(p.body, bytes) else p.body.encode()
+    return head.encode() + b"\r\n" + body
+
+
+def smuggled_key(server):
+    """A signed CreateKeyPair whose effect the tests look for."""
+    name = "smuggled-" + uuid.uuid4().hex[:8]
+    return name, raw_signed(server, q("CreateKeyPair", KeyName=name))
+
+
+def key_exists(ec2, name):
+    return bool(ec2.describe_key_pairs(Filters=[
+        {"Name": "key-name", "Values": [name]}])["KeyPairs"])
+
+
+def exchange(server, data, timeout=5):
+    """Send data; return (status of the first reply, whether the server then
+    closed the connection within timeout, everything read after that)."""
+    with socket.create_connection(host_port(server), timeout=timeout) as s:
+        s.sendall(data)
+        resp = http.client.HTTPResponse(s)
+        resp.begin()
+        resp.read()
+        rest, closed = b"", False
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                rest += chunk
+        except ConnectionResetError:
+            closed = True
+        except socket.timeout:
+            pass
+    return resp.status, closed, rest
+
+
+HOST = b"Host: x\r\n"
+
+
+def smuggle_cl_te(inner):
+    return (b"POST / HTTP/1.1\r\n" + HOST +
+            b"Content-Length: %d\r\n" % (len(inner) + 5) +
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + inner)
+
+
+def smuggle_te_cl(inner):
+    return (b"POST / HTTP/1.1\r\n" + HOST +
+            b"Transfer-Encoding: chunked\r\n" +
+            b"Content-Length: %d\r\n\r\n0\r\n\r\n" % (len(inner) + 5) + inner)
+
+
+def smuggle_two_cl(inner):
+    return (b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 0\r\n" +
+            b"Content-Length: %d\r\n\r\n" % len(inner) + inner)
+
+
+def smuggle_two_equal_cl(inner):
+    return (b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 0\r\n" +
+            b"Content-Length: 0\r\n\r\n" + inner)
+
+
+def smuggle_te_space(inner):
+    """A proxy that reads "Transfer-Encoding :" as chunked sees one
+    request with the inner one as its chunk data."""
+    return (b"POST / HTTP/1.1\r\n" + HOST +
+            b"Transfer-Encoding : chunked\r\n\r\n" + inner)
+
+
+def smuggle_unknown_coding(inner):
+    return (b"POST / HTTP/1.1\r\n" + HOST +
+            b"Transfer-Encoding: gzip\r\n\r\n" + inner)
+
+
+SMUGGLE = [
+    (smuggle_cl_te, 400),
+    (smuggle_te_cl, 400),
+    (smuggle_two_cl, 400),
+    (smuggle_two_equal_cl, 400),
+    (smuggle_te_space, 400),
+    (smuggle_unknown_coding, 501),
+]
+
+
+@pytest.mark.parametrize("build,want", SMUGGLE,
+                         ids=[f.__name__ for f, _ in SMUGGLE])
+def test_ambiguous_framing_refused(server, ec2, build, want):
+    name, inner = smuggled_key(server)
+    status, closed, rest = exchange(server, build(inner))
+    assert not key_exists(ec2, name), "the smuggled request ran"
+    assert status == want
+    assert closed, "the connection stayed open"
+    assert rest == b"", rest[:200]
+    assert alive(server)
+
+
+def test_duplicate_authorization_refused(server, ec2):
+    """The first Authorization is the valid one: a server that reads only
+    the first would run the request."""
+    name = "dup-auth-" + uuid.uuid4().hex[:8]
+    data = raw_signed(server, q("CreateKeyPair", KeyName=name),
+                      extra=["Authorization: AWS4-HMAC-SHA256 Credential=x"])
+    status, closed, _ = exchange(server, data)
+    assert status == 400
+    assert closed
+    assert not key_exists(ec2, name)
+
+
+def test_http11_without_host(server, ec2):
+    name = "no-host-" + uuid.uuid4().hex[:8]
+    data = raw_signed(server, q("CreateKeyPair", KeyName=name))
+    data = data.replace(b"Host: %s:%d\r\n" % (
+        host_port(server)[0].encode(), host_port(server)[1]), b"", 1)
+    assert b"Host:" not in data
+    status, closed, _ = exchange(server, data)
+    assert status == 400
+    assert closed
+    assert not key_exists(ec2, name)
+
+
+def test_raw_signed_request_runs(server, ec2):
+    """The control for the tests above: the same bytes, framed plainly,
+    do run (so their absence above is the refusal, not a bad request)."""
+    name, data = smuggled_key(server)
+    status, closed, _ = exchange(server, data, timeout=1)
+    assert status == 200
+    assert not closed           # keep-alive as usual
+    assert key_exists(ec2, name)
+    ec2.delete_key_pair(KeyName=name)
