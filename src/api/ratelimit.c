@@ -3,16 +3,23 @@
  * ratelimit.h. The table is bounded (RL_SLOTS keys); when it is full the
  * bucket that was idle longest is reused, since an idle bucket is full and
  * a fresh one is too, so nothing is lost.
+ *
+ * Refusals are counted and logged once per RL_REPORT_S seconds (the first
+ * at once), since a flood would otherwise be a flood of log lines.
  */
 #include "ratelimit.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RL_SLOTS   4096
-#define RL_KEY_MAX 129
+#include "common/log.h"
+
+#define RL_SLOTS    4096
+#define RL_KEY_MAX  129
+#define RL_REPORT_S 10.0
 
 struct bucket {
 	char key[RL_KEY_MAX];
@@ -24,7 +31,39 @@ struct ratelimit {
 	pthread_mutex_t lock;
 	double rate, burst;
 	struct bucket slots[RL_SLOTS];
+	uint64_t refused; /* since the last report */
+	double report_at; /* no report before this time */
+	char last_key[RL_KEY_MAX];
 };
+
+struct report {
+	uint64_t count;
+	char key[RL_KEY_MAX];
+};
+
+static void
+report_log(const struct report *rep)
+{
+	log_msg(LOG_WARN, "requests throttled",
+		"count=%llu interval_s=%g last_key=%s",
+		(unsigned long long)rep->count, RL_REPORT_S, rep->key);
+}
+
+/* Count one refusal; fill rep when it is time to log. Under the lock. */
+static bool
+note_refused(struct ratelimit *r, const char *key, double now,
+	     struct report *rep)
+{
+	r->refused++;
+	snprintf(r->last_key, sizeof(r->last_key), "%s", key);
+	if (now < r->report_at)
+		return false;
+	rep->count = r->refused;
+	memcpy(rep->key, r->last_key, sizeof(rep->key));
+	r->refused = 0;
+	r->report_at = now + RL_REPORT_S;
+	return true;
+}
 
 struct ratelimit *
 ratelimit_new(double rate, double burst)
@@ -44,6 +83,12 @@ ratelimit_free(struct ratelimit *r)
 {
 	if (!r)
 		return;
+	if (r->refused) {
+		struct report rep = {.count = r->refused};
+
+		memcpy(rep.key, r->last_key, sizeof(rep.key));
+		report_log(&rep);
+	}
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -84,7 +129,8 @@ bool
 ratelimit_take(struct ratelimit *r, const char *key, double now)
 {
 	struct bucket *b;
-	bool ok;
+	struct report rep;
+	bool ok, report = false;
 
 	if (!r || r->rate <= 0)
 		return true;
@@ -99,6 +145,10 @@ ratelimit_take(struct ratelimit *r, const char *key, double now)
 	ok = b->tokens >= 1;
 	if (ok)
 		b->tokens -= 1;
+	else
+		report = note_refused(r, key, now, &rep);
 	pthread_mutex_unlock(&r->lock);
+	if (report)
+		report_log(&rep);
 	return ok;
 }

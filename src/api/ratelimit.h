@@ -3,6 +3,7 @@
  * each request takes a token; tokens refill at `rate` per second up to
  * `burst`. An empty bucket means RequestLimitExceeded (HTTP 503), which
  * AWS clients retry with back-off. Rate 0 turns limiting off.
+ * Refusals are logged as one WARN line per interval with their count.
  */
 #ifndef EC2D_API_RATELIMIT_H
 #define EC2D_API_RATELIMIT_H

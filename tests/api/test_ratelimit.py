@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 from conftest import REGION, Server, error_code
 from test_auth import VERSION, call
 
+DESCRIBE = {"Action": "DescribeRegions", "Version": VERSION}
+
 
 @pytest.fixture(scope="module")
 def limited():
@@ -102,3 +104,35 @@ def test_dry_run_counts_too(limited):
         codes.append(error_code(e))
     assert set(codes) <= {"DryRunOperation", "RequestLimitExceeded"}
     assert "RequestLimitExceeded" in codes
+
+
+
+def test_throttling_is_logged_once_per_interval():
+    """Forty refusals make at most two WARN lines, not forty: the first
+    refusal is logged at once, the rest counted into the line of the next
+    10 s interval or, at the latest, into one at shutdown. The counts add
+    up to the refusals."""
+    s = Server("--rate-limit", "1", "--rate-burst", "3")
+    try:
+        refused = 0
+        t0 = time.monotonic()
+        while refused < 40:
+            if call(s, DESCRIBE)[1] == "RequestLimitExceeded":
+                refused += 1
+            assert time.monotonic() - t0 < 60, "never throttled"
+        elapsed = time.monotonic() - t0
+    finally:
+        rc = s.stop()
+        log = s.log()
+        s.stop = lambda: rc         # close() stops it again
+        s.close()
+    lines = log.splitlines()
+    warns = [l for l in lines if "level=warn" in l and (
+        "RequestLimitExceeded" in l or "throttled" in l)]
+    throttled = [l for l in warns if 'msg="requests throttled"' in l]
+    assert len(warns) == len(throttled), warns[:5]
+    assert 1 <= len(throttled) <= 2 + int(elapsed // 10), throttled
+    counts = [int(l.split("count=")[1].split()[0]) for l in throttled]
+    assert counts[0] == 1 and sum(counts) == refused, throttled
+    # Every refusal is still in the request log, at info.
+    assert sum("code=RequestLimitExceeded" in l for l in lines) == refused
