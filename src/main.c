@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,7 +60,14 @@ static const char usage[] =
     "                         0 turns limiting off [200]\n"
     "  --rate-burst N         burst size of that limit [400]\n"
     "  --threads N            HTTP worker threads [2]\n"
-    "  --max-connections N    concurrent connections [1000]\n"
+    "  --max-connections N    concurrent connections [1000]; at the limit\n"
+    "                         a new one evicts a waiting one\n"
+    "  --max-connections-per-address N   from one IPv4 address or IPv6\n"
+    "                         /64 [128]\n"
+    "  --header-timeout S, --body-timeout S, --idle-timeout S\n"
+    "                         seconds to send the request line and\n"
+    "                         headers, the body, and to idle between\n"
+    "                         requests (2 near the limit) [10, 30, 60]\n"
     "  --log-level LEVEL      debug, info, warn or error [info]\n"
     "  --image-root DIR       image manifests may only come from here\n"
     "                         [DATA-DIR/images]\n"
@@ -98,6 +106,10 @@ static const struct option long_opts[] = {
     {"rate-burst", required_argument, NULL, 0},
     {"threads", required_argument, NULL, 0},
     {"max-connections", required_argument, NULL, 0},
+    {"max-connections-per-address", required_argument, NULL, 0},
+    {"header-timeout", required_argument, NULL, 0},
+    {"body-timeout", required_argument, NULL, 0},
+    {"idle-timeout", required_argument, NULL, 0},
     {"log-level", required_argument, NULL, 0},
     {"image-root", required_argument, NULL, 0},
     {"accel", required_argument, NULL, 0},
@@ -424,6 +436,19 @@ wake_control(void *ctx)
 	control_wake(ctx);
 }
 
+/* Every HTTP connection is an fd: the soft limit (often 1024) would cap
+ * --max-connections below its default, so take what the hard one allows. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int
 cmd_serve(struct config *cfg)
 {
@@ -443,6 +468,7 @@ cmd_serve(struct config *cfg)
 
 	log_level_parse(cfg->log_level, &level);
 	log_set_level(level);
+	raise_fd_limit();
 	if (data_dir_ready(cfg->data_dir, &lock))
 		return 1;
 	if (store_open(cfg->data_dir, &store, &e) < 0) {

@@ -16,24 +16,37 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "api/conntab.h"
 #include "api/httpframe.h"
 #include "common/buf.h"
 #include "common/log.h"
 
 #define HTTP_MAX_HEADERS 128
 
+#define HTTP_SWEEP_MS	   200 /* how often deadlines are checked */
+#define HTTP_IDLE_SHORT_S  2   /* keep-alive idle near the limit */
+#define HTTP_MHD_SLACK	   64  /* connections over ours libmicrohttpd allows */
+#define HTTP_MHD_TIMEOUT_S 120 /* its own inactivity timeout, a backstop */
+
 struct http {
 	struct MHD_Daemon *d;
 	struct api *api;
 	int fd;
+	struct conntab *ct;
+	pthread_t sweeper;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool sweeping, stopping;
 };
 
 struct req {
@@ -45,11 +58,88 @@ struct req {
 	struct timeval t0;
 };
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Connection tracking (api/conntab.h). */
+
+/* Only shutdown: libmicrohttpd closes the fd after on_connection has
+ * removed it from the table, under the lock this runs under. */
+static void
+drop_fd(void *ctx, int fd)
+{
+	shutdown(fd, SHUT_RDWR);
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http *h = cls;
+
+	return conntab_admit(h->ct, addr, now_s()) ? MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+	      enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *fd, *sa;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conntab_remove(h->ct, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	sa = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = fd && sa ? conntab_add(h->ct, fd->connect_fd,
+						 sa->client_addr, now_s())
+				   : NULL;
+}
+
+static void
+phase(struct http *h, struct MHD_Connection *conn, enum conn_phase p)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (ci)
+		conntab_phase(h->ct, ci->socket_context, p, now_s());
+}
+
+static void *
+sweep_loop(void *arg)
+{
+	struct http *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += HTTP_SWEEP_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+		if (!h->stopping)
+			conntab_sweep(h->ct, now_s());
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct req *rq = calloc(1, sizeof(*rq));
 
+	phase(cls, conn, CONN_HEAD);
 	if (!rq)
 		return NULL;
 	rq->uri = strdup(uri ? uri : "/");
@@ -64,6 +154,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct req *rq = *req_cls;
 
+	phase(cls, conn, CONN_IDLE);
 	if (!rq)
 		return;
 	buf_free(&rq->body);
@@ -148,12 +239,13 @@ log_request(const struct req *rq, const struct api_reply *rep)
  * request are never parsed as another one.
  */
 static enum MHD_Result
-refuse_early(struct MHD_Connection *conn, const struct req *rq, int status,
-	     const char *code, const char *why)
+refuse_early(struct http *h, struct MHD_Connection *conn, const struct req *rq,
+	     int status, const char *code, const char *why)
 {
 	struct api_reply rep;
 	struct err e;
 
+	phase(h, conn, CONN_BUSY);
 	err_set(&e, code, "%s", why);
 	api_error_reply(&e, &rep);
 	rep.status = status;
@@ -163,21 +255,23 @@ refuse_early(struct MHD_Connection *conn, const struct req *rq, int status,
 
 /* The first call, once the headers are in: check them before any body. */
 static enum MHD_Result
-on_headers(struct MHD_Connection *conn, struct req *rq, const char *version)
+on_headers(struct http *h, struct MHD_Connection *conn, struct req *rq,
+	   const char *version)
 {
 	struct header_list hl = {.n = 0};
 	const char *cl, *why;
 	int status;
 
 	rq->started = true;
+	phase(h, conn, CONN_BODY);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &hl);
 	if (hl.overflow)
-		return refuse_early(conn, rq, 400, "InvalidParameterValue",
+		return refuse_early(h, conn, rq, 400, "InvalidParameterValue",
 				    "The request has too many headers.");
 	status = httpframe_check(version, hl.v, hl.n, &why);
 	if (status)
 		return refuse_early(
-		    conn, rq, status,
+		    h, conn, rq, status,
 		    status == 501 ? "NotImplemented" : "InvalidRequest", why);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -242,7 +336,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (!rq)
 		return MHD_NO;
 	if (!rq->started)
-		return on_headers(conn, rq, version);
+		return on_headers(h, conn, rq, version);
 	if (*upload_size) {
 		if (!rq->too_large && !rq->unsigned_req) {
 			buf_add(&rq->body, upload_data, *upload_size);
@@ -251,6 +345,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	phase(h, conn, CONN_BUSY);
 	handle(h, rq, method, &rep, conn);
 	log_request(rq, &rep);
 	return send_reply(conn, &rep, false);
@@ -311,39 +406,122 @@ http_listen(const char *spec, int *ret_port, char *msg, size_t msgsize)
 	return fd;
 }
 
+static struct conntab *
+make_conntab(const struct config *cfg)
+{
+	struct conntab_limits lim = {
+	    .max = (unsigned)cfg->max_connections,
+	    .per_addr = (unsigned)cfg->max_connections_per_address,
+	    .header_s = cfg->header_timeout_s,
+	    .body_s = cfg->body_timeout_s,
+	    .idle_s = cfg->idle_timeout_s,
+	    .idle_short_s = HTTP_IDLE_SHORT_S < cfg->idle_timeout_s
+				? HTTP_IDLE_SHORT_S
+				: cfg->idle_timeout_s,
+	};
+
+	return conntab_new(&lim, drop_fd, NULL);
+}
+
+static void
+http_free(struct http *h)
+{
+	if (h->sweeping) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->sweeper, NULL);
+	}
+	if (h->d)
+		MHD_stop_daemon(h->d); /* closes the listening socket too */
+	else if (h->fd >= 0)
+		close(h->fd);
+	conntab_free(h->ct);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static struct http *
+http_new(struct api *a, int fd)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	pthread_condattr_t ca;
+
+	if (!h)
+		return NULL;
+	h->api = a;
+	h->fd = fd;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&h->lock, NULL);
+	return h;
+}
+
+static int
+start_sweeper(struct http *h)
+{
+	h->sweeping = pthread_create(&h->sweeper, NULL, sweep_loop, h) == 0;
+	return h->sweeping ? 0 : -1;
+}
+
+/*
+ * Our table (conntab) decides who comes in, so libmicrohttpd's own limit
+ * sits above ours: per worker thread, since it splits its limit among
+ * them, and with slack for evicted connections not yet closed.
+ */
+static struct MHD_Daemon *
+start_daemon(const struct config *cfg, struct http *h, const char *cert_pem,
+	     const char *key_pem)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned threads = (unsigned)cfg->threads;
+	unsigned limit =
+	    threads * ((unsigned)cfg->max_connections + HTTP_MHD_SLACK);
+	unsigned timeout = HTTP_MHD_TIMEOUT_S;
+
+	if ((unsigned)cfg->idle_timeout_s >= timeout)
+		timeout = (unsigned)cfg->idle_timeout_s + 10;
+	if (cert_pem)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(
+	    flags, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET,
+	    h->fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+	    timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)HTTP_CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+}
+
 int
 http_start(const struct config *cfg, struct api *a, int fd,
 	   const char *cert_pem, const char *key_pem, struct http **ret,
 	   char *msg, size_t msgsize)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-	struct http *h = calloc(1, sizeof(*h));
+	struct http *h = http_new(a, fd);
 
 	if (!h) {
 		snprintf(msg, msgsize, "out of memory");
 		close(fd);
 		return -1;
 	}
-	h->api = a;
-	h->fd = fd;
-	if (cert_pem)
-		flags |= MHD_USE_TLS;
-	h->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
-	    h->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+	h->ct = make_conntab(cfg);
+	if (!h->ct || start_sweeper(h) < 0) {
+		snprintf(msg, msgsize, "out of memory");
+		http_free(h);
+		return -1;
+	}
+	h->d = start_daemon(cfg, h, cert_pem, key_pem);
 	if (!h->d) {
 		snprintf(msg, msgsize, "%s: the HTTP server did not start%s",
 			 cfg->listen, cert_pem ? " (check the TLS files)" : "");
-		close(h->fd);
-		free(h);
+		http_free(h);
 		return -1;
 	}
 	*ret = h;
@@ -353,8 +531,6 @@ http_start(const struct config *cfg, struct api *a, int fd,
 void
 http_stop(struct http *h)
 {
-	if (!h)
-		return;
-	MHD_stop_daemon(h->d); /* closes the listening socket it was given */
-	free(h);
+	if (h)
+		http_free(h);
 }

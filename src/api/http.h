@@ -1,7 +1,8 @@
 /*
  * http.h - the HTTP(S) front end: libmicrohttpd with its internal epoll
  * thread pool, bounded bodies, headers and connections, handing every
- * complete request to api_handle().
+ * complete request to api_handle(). Connections are admitted and given
+ * deadlines by api/conntab.h (--max-connections, --header-timeout, ...).
  */
 #ifndef EC2D_API_HTTP_H
 #define EC2D_API_HTTP_H
@@ -11,9 +12,8 @@
 #include "api/router.h"
 #include "common/config.h"
 
-#define HTTP_BODY_MAX		(512u << 10) /* largest request body accepted */
-#define HTTP_PER_IP_CONNECTIONS 128 /* one client cannot take them all */
-#define HTTP_CONN_MEMORY	(64u << 10) /* per-connection header memory */
+#define HTTP_BODY_MAX	 (512u << 10) /* largest request body accepted */
+#define HTTP_CONN_MEMORY (64u << 10)  /* per-connection header memory */
 
 struct http;
 

@@ -38,6 +38,10 @@ config_defaults(struct config *c)
 	 * cannot open /dev/net/tun where it is 0600, as on these hosts. */
 	snprintf(c->run_as, sizeof(c->run_as), "auto");
 	c->max_connections = 1000;
+	c->header_timeout_s = 10;
+	c->body_timeout_s = 30;
+	c->idle_timeout_s = 60;
+	c->max_connections_per_address = 128;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
 
@@ -223,6 +227,34 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 			return -1;
 		c->max_connections = (int)d;
 		return 0;
+	}
+	{
+		static const struct {
+			const char *key;
+			size_t off;
+			double min, max;
+		} http_ints[] = {
+		    {"header-timeout",
+		     offsetof(struct config, header_timeout_s), 1, 3600},
+		    {"body-timeout", offsetof(struct config, body_timeout_s), 1,
+		     3600},
+		    {"idle-timeout", offsetof(struct config, idle_timeout_s), 1,
+		     3600},
+		    {"max-connections-per-address",
+		     offsetof(struct config, max_connections_per_address), 1,
+		     100000},
+		};
+
+		for (size_t i = 0; i < sizeof(http_ints) / sizeof(http_ints[0]);
+		     i++)
+			if (strcmp(key, http_ints[i].key) == 0) {
+				if (set_num(&d, v, http_ints[i].min,
+					    http_ints[i].max, key, msg,
+					    msgsize) < 0)
+					return -1;
+				*(int *)((char *)c + http_ints[i].off) = (int)d;
+				return 0;
+			}
 	}
 	if (strcmp(key, "log-level") == 0) {
 		if (strcmp(v, "debug") && strcmp(v, "info") &&

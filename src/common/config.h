@@ -36,6 +36,13 @@ struct config {
 	double burst; /* bucket size */
 	int threads;  /* HTTP worker threads */
 	int max_connections;
+	/* HTTP deadlines in seconds (request line and headers, body,
+	 * keep-alive idle) and one address's share of max_connections;
+	 * see api/conntab.h. */
+	int header_timeout_s;
+	int body_timeout_s;
+	int idle_timeout_s;
+	int max_connections_per_address;
 	char log_level[16]; /* debug, info, warn, error */
 	/* Image manifests may only be registered from under this folder
 	 * (default DATA/images), so an API caller cannot make ec2d read

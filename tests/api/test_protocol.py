@@ -554,11 +554,12 @@ def key_exists(ec2, name):
 def exchange(server, data, timeout=5):
     """Send data; return (status of the first reply, whether the server then
     closed the connection within timeout, everything read after that)."""
-    with socket.create_connection(host_port(server), timeout=timeout) as s:
+    with socket.create_connection(host_port(server), timeout=30) as s:
         s.sendall(data)
         resp = http.client.HTTPResponse(s)
         resp.begin()
         resp.read()
+        s.settimeout(timeout)
         rest, closed = b"", False
         try:
             while True:
