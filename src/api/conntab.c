@@ -24,9 +24,14 @@ struct conn {
 	struct addr_key key;
 	int fd;
 	enum conn_phase phase;
-	double since; /* when the current deadline started */
-	bool dropped; /* shut down; waiting for conntab_remove */
+	double since;  /* when the current deadline started */
+	bool dropped;  /* shut down; waiting for conntab_remove */
+	bool reserved; /* admitted; conntab_add has not claimed it yet */
 };
+
+/* A reservation the HTTP library never claimed (it failed to set the
+ * connection up after admitting it) is forgotten after this long. */
+#define RESERVE_S 5.0
 
 struct conntab {
 	pthread_mutex_t lock;
@@ -201,7 +206,7 @@ pick_victim(struct conntab *t)
 	for (struct conn *c = t->head; c; c = c->next) {
 		unsigned w;
 
-		if (c->dropped || evict_class(c) == 2)
+		if (c->dropped || c->reserved || evict_class(c) == 2)
 			continue;
 		w = addr_weight(keys, n, c);
 		if (better_victim(c, w, best, best_w)) {
@@ -211,6 +216,56 @@ pick_victim(struct conntab *t)
 	}
 	free(keys);
 	return best;
+}
+
+/* Under the lock. */
+static void
+link_tail(struct conntab *t, struct conn *c)
+{
+	c->prev = t->tail;
+	c->next = NULL;
+	if (t->tail)
+		t->tail->next = c;
+	else
+		t->head = c;
+	t->tail = c;
+	t->n++;
+}
+
+static void
+unlink_conn(struct conntab *t, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		t->tail = c->prev;
+	t->n--;
+	if (c->dropped)
+		t->dropped--;
+}
+
+/*
+ * An admitted connection counts at once, as a reservation, so that worker
+ * threads accepting at the same moment cannot each see room for one more.
+ */
+static bool
+reserve(struct conntab *t, const struct addr_key *k, double now)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return false;
+	c->key = *k;
+	c->fd = -1;
+	c->phase = CONN_NEW;
+	c->since = now;
+	c->reserved = true;
+	link_tail(t, c);
+	return true;
 }
 
 bool
@@ -230,29 +285,44 @@ conntab_admit(struct conntab *t, const struct sockaddr *sa, double now)
 			drop(t, victim);
 		ok = victim != NULL;
 	}
+	if (ok)
+		ok = reserve(t, &k, now);
 	pthread_mutex_unlock(&t->lock);
 	return ok;
+}
+
+/* The oldest reservation for k, under the lock. */
+static struct conn *
+find_reserved(struct conntab *t, const struct addr_key *k)
+{
+	for (struct conn *c = t->head; c; c = c->next)
+		if (c->reserved && key_cmp(&c->key, k) == 0)
+			return c;
+	return NULL;
 }
 
 struct conn *
 conntab_add(struct conntab *t, int fd, const struct sockaddr *sa, double now)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct addr_key k;
+	struct conn *c;
 
-	if (!c)
-		return NULL;
-	addr_key(sa, &c->key);
-	c->fd = fd;
-	c->phase = CONN_NEW;
-	c->since = now;
+	addr_key(sa, &k);
 	pthread_mutex_lock(&t->lock);
-	c->prev = t->tail;
-	if (t->tail)
-		t->tail->next = c;
-	else
-		t->head = c;
-	t->tail = c;
-	t->n++;
+	c = find_reserved(t, &k);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->key = k;
+			link_tail(t, c);
+		}
+	}
+	if (c) {
+		c->reserved = false;
+		c->fd = fd;
+		c->phase = CONN_NEW;
+		c->since = now;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return c;
 }
@@ -277,17 +347,7 @@ conntab_remove(struct conntab *t, struct conn *c)
 	if (!c)
 		return;
 	pthread_mutex_lock(&t->lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		t->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		t->tail = c->prev;
-	t->n--;
-	if (c->dropped)
-		t->dropped--;
+	unlink_conn(t, c);
 	pthread_mutex_unlock(&t->lock);
 	free(c);
 }
@@ -318,9 +378,17 @@ conntab_sweep(struct conntab *t, double now)
 	pthread_mutex_lock(&t->lock);
 	near = (unsigned long)live(t) * 100 >=
 	       (unsigned long)t->lim.max * CONNTAB_NEAR_PCT;
-	for (struct conn *c = t->head; c; c = c->next) {
+	for (struct conn *c = t->head, *next; c; c = next) {
 		double a = allowance(t, c, near);
 
+		next = c->next;
+		if (c->reserved) {
+			if (now - c->since >= RESERVE_S) {
+				unlink_conn(t, c);
+				free(c);
+			}
+			continue;
+		}
 		if (c->dropped || a < 0 || now - c->since < a)
 			continue;
 		drop(t, c);

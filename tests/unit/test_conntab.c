@@ -81,6 +81,26 @@ test_per_address(void)
 	conntab_free(t);
 }
 
+/* Admitted connections count before they are added: two threads
+ * accepting at once cannot both take the last place. */
+static void
+test_reservations(void)
+{
+	struct dropped d = {0};
+	struct conntab *t = conntab_new(&lim, record, &d);
+	struct conn *c;
+
+	CHECK(conntab_admit(t, SA("10.0.0.1"), 0), "first admitted");
+	CHECK(conntab_admit(t, SA("10.0.0.1"), 0), "second admitted");
+	CHECK(!conntab_admit(t, SA("10.0.0.1"), 0), "third: 2 reserved");
+	c = conntab_add(t, 5, SA("10.0.0.1"), 1);
+	CHECK(c && conntab_live(t) == 2, "add claims a reservation");
+	CHECK(conntab_sweep(t, 5.5) == 0 && conntab_live(t) == 1,
+	      "an unclaimed reservation lapses, dropping nothing");
+	CHECK(d.n == 0, "no fd dropped for a reservation");
+	conntab_free(t);
+}
+
 static void
 test_eviction(void)
 {
@@ -98,13 +118,14 @@ test_eviction(void)
 	/* Full: the address with the most pays, its oldest first. */
 	CHECK(conntab_admit(t, SA("10.0.0.9"), 6), "a fifth at the limit");
 	CHECK(d.n == 1 && d.fds[0] == 12, "evicted fd %d", d.n ? d.fds[0] : -1);
-	CHECK(conntab_live(t) == 3, "live %u", conntab_live(t));
+	/* Three left and the newcomer's reservation. */
+	CHECK(conntab_live(t) == 4, "live %u", conntab_live(t));
 	/* Dropped but not closed yet: not picked again. */
 	conntab_add(t, 91, SA("10.0.0.9"), 6);
 	CHECK(conntab_admit(t, SA("10.0.0.8"), 7), "a sixth");
 	CHECK(d.n == 2 && d.fds[1] != 12, "a second victim, not the first");
 	conntab_remove(t, a2);
-	CHECK(conntab_live(t) == 3, "removing a dropped one keeps live");
+	CHECK(conntab_live(t) == 4, "removing a dropped one keeps live");
 	conntab_free(t);
 }
 
@@ -201,6 +222,7 @@ int
 main(void)
 {
 	test_per_address();
+	test_reservations();
 	test_eviction();
 	test_busy_not_evicted();
 	test_deadlines();
