@@ -667,3 +667,18 @@ def test_raw_signed_request_runs(server, ec2):
     assert not closed           # keep-alive as usual
     assert key_exists(ec2, name)
     ec2.delete_key_pair(KeyName=name)
+
+
+@pytest.mark.xfail(strict=True, reason="libmicrohttpd 0.9.75 (Debian 12) "
+                   "appends a folded line to the header's name "
+                   "(\"Content-Length: 0\\r\\n 5\" arrives as "
+                   "\"Content-Length5: 0\"), which no check of what it "
+                   "hands over can tell from a real header; 1.0 refuses "
+                   "obsolete line folding itself")
+def test_folded_content_length_refused(server, ec2):
+    name, inner = smuggled_key(server)
+    data = (b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 0\r\n" +
+            b" %d\r\n\r\n" % len(inner) + inner)
+    status, closed, _ = exchange(server, data)
+    assert not key_exists(ec2, name), "the smuggled request ran"
+    assert (status, closed) == (400, True)
