@@ -40,6 +40,7 @@ struct conntab {
 	void *ctx;
 	struct conn *head, *tail;
 	unsigned n, dropped;
+	struct conntab_counts counts;
 };
 
 static void
@@ -281,12 +282,16 @@ conntab_admit(struct conntab *t, const struct sockaddr *sa, double now)
 		ok = false;
 	} else if (live(t) >= t->lim.max) {
 		victim = pick_victim(t);
-		if (victim)
+		if (victim) {
 			drop(t, victim);
+			t->counts.evicted++;
+		}
 		ok = victim != NULL;
 	}
 	if (ok)
 		ok = reserve(t, &k, now);
+	if (!ok)
+		t->counts.refused++;
 	pthread_mutex_unlock(&t->lock);
 	return ok;
 }
@@ -394,6 +399,7 @@ conntab_sweep(struct conntab *t, double now)
 		drop(t, c);
 		n++;
 	}
+	t->counts.expired += n;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
@@ -407,4 +413,13 @@ conntab_live(struct conntab *t)
 	n = live(t);
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+void
+conntab_take_counts(struct conntab *t, struct conntab_counts *ret)
+{
+	pthread_mutex_lock(&t->lock);
+	*ret = t->counts;
+	memset(&t->counts, 0, sizeof(t->counts));
+	pthread_mutex_unlock(&t->lock);
 }

@@ -70,4 +70,13 @@ unsigned conntab_sweep(struct conntab *t, double now);
 /* Connections tracked and not yet dropped. */
 unsigned conntab_live(struct conntab *t);
 
+/* What the policy did since the last call (for one log line a while). */
+struct conntab_counts {
+	unsigned long refused; /* not admitted */
+	unsigned long evicted; /* dropped to admit another */
+	unsigned long expired; /* dropped past a deadline */
+};
+
+void conntab_take_counts(struct conntab *t, struct conntab_counts *ret);
+
 #endif

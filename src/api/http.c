@@ -37,6 +37,7 @@
 #define HTTP_IDLE_SHORT_S  2   /* keep-alive idle near the limit */
 #define HTTP_MHD_SLACK	   64  /* connections over ours libmicrohttpd allows */
 #define HTTP_MHD_TIMEOUT_S 120 /* its own inactivity timeout, a backstop */
+#define HTTP_REPORT_S	   10  /* dropped connections: one line this often */
 
 struct http {
 	struct MHD_Daemon *d;
@@ -114,11 +115,30 @@ phase(struct http *h, struct MHD_Connection *conn, enum conn_phase p)
 		conntab_phase(h->ct, ci->socket_context, p, now_s());
 }
 
+/* A flood is one WARN line every HTTP_REPORT_S, not one per connection. */
+static void
+report_drops(struct http *h, double now, double *next)
+{
+	struct conntab_counts c;
+
+	if (now < *next)
+		return;
+	*next = now + HTTP_REPORT_S;
+	conntab_take_counts(h->ct, &c);
+	if (c.refused || c.evicted || c.expired)
+		log_msg(LOG_WARN, "connections dropped",
+			"refused=%lu evicted=%lu expired=%lu live=%u "
+			"interval_s=%d",
+			c.refused, c.evicted, c.expired, conntab_live(h->ct),
+			HTTP_REPORT_S);
+}
+
 static void *
 sweep_loop(void *arg)
 {
 	struct http *h = arg;
 	struct timespec ts;
+	double next_report = 0;
 
 	pthread_mutex_lock(&h->lock);
 	while (!h->stopping) {
@@ -127,8 +147,10 @@ sweep_loop(void *arg)
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
-		if (!h->stopping)
-			conntab_sweep(h->ct, now_s());
+		if (h->stopping)
+			break;
+		conntab_sweep(h->ct, now_s());
+		report_drops(h, now_s(), &next_report);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return NULL;

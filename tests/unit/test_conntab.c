@@ -78,6 +78,15 @@ test_per_address(void)
 	CHECK(join(t, "2001:db8::2", 4, 0), "second from the /64");
 	CHECK(!conntab_admit(t, SA("2001:db8::3"), 0), "the /64 is full");
 	CHECK(d.n == 0, "nothing dropped for the per-address limit");
+	{
+		struct conntab_counts n;
+
+		conntab_take_counts(t, &n);
+		CHECK(n.refused == 3 && !n.evicted && !n.expired,
+		      "counted: %lu refused", n.refused);
+		conntab_take_counts(t, &n);
+		CHECK(n.refused == 0, "taking the counts resets them");
+	}
 	conntab_free(t);
 }
 
@@ -192,6 +201,13 @@ test_deadlines(void)
 	CHECK(conntab_sweep(t, 60) == 0, "idle not yet");
 	CHECK(conntab_sweep(t, 61) == 1 && d.fds[4] == 5, "idle at 61");
 	CHECK(conntab_sweep(t, 1e6) == 0, "busy never");
+	{
+		struct conntab_counts n;
+
+		conntab_take_counts(t, &n);
+		CHECK(n.expired == 5 && !n.evicted, "counted: %lu expired",
+		      n.expired);
+	}
 	(void)fresh;
 	conntab_free(t);
 }
