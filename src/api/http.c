@@ -8,6 +8,12 @@
  * calls the router, and queues its reply. The raw URI comes
  * from the URI-log callback because presigned SigV4 needs the query string
  * exactly as sent, which the parsed argument list no longer is.
+ *
+ * Connections: libmicrohttpd's accept-policy and notify callbacks feed
+ * api/conntab (who may come in, each connection's phase), and a sweeper
+ * thread drops those past their phase's deadline; libmicrohttpd has no
+ * header or body deadline of its own, and its inactivity timeout restarts
+ * with every byte a slow client sends.
  */
 #include "http.h"
 
