@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/b64.h"
+#include "common/fault.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
@@ -159,6 +160,20 @@ console_of(struct host *h, const struct instance *i)
 	return enc;
 }
 
+/* Fault injection (fault.h): before the store hears of a new state. */
+static void
+record_fault(const char *was, const char *now)
+{
+	if (strcmp(was, now) == 0)
+		return;
+	if (strcmp(now, "running") == 0)
+		fault_point("control.before-record-running");
+	else if (strcmp(now, "stopped") == 0)
+		fault_point("control.before-record-stopped");
+	else if (strcmp(now, "terminated") == 0)
+		fault_point("control.before-record-terminated");
+}
+
 /* Write back one instance's news, re-checked against the store. */
 static void
 record(struct store *s, const struct instance *seen,
@@ -192,6 +207,8 @@ record(struct store *s, const struct instance *seen,
 		console = NULL;
 		changed = true;
 	}
+	if (changed)
+		record_fault(seen->state, cur.state);
 	if (!changed)
 		store_rollback(tx);
 	else if (store_instance_update(tx, &cur, &e) < 0 ||
@@ -325,6 +342,7 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 				"instance=%s error=\"%s\"", i->id, e.message);
 			return; /* tried again next pass */
 		}
+		fault_point("control.after-unplug");
 		port_del(&ag->plugged, i->port_no);
 		port_add(&ag->unplugged, i->port_no, NULL);
 		return;
@@ -343,6 +361,7 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 		w->mac[0] = '\0';
 		return;
 	}
+	fault_point("control.after-plug");
 	port_add(&ag->plugged, i->port_no, w->tap);
 	port_del(&ag->unplugged, i->port_no);
 }
