@@ -376,6 +376,54 @@ status_cmp(const void *a, const void *b)
 }
 
 static int
+want_cmp(const void *a, const void *b)
+{
+	const struct host_instance *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static int
+want_id_cmp(const void *key, const void *elem)
+{
+	const struct host_instance *y = elem;
+
+	return strcmp(key, y->id);
+}
+
+/*
+ * What the host has that no want covers: an instance the store forgot
+ * (reaped) or shows terminated past the window of wants, whose QEMU or
+ * folder is still there (a crash came between two steps of its end).
+ * Each gets a GONE want: "a terminated instance has no QEMU" holds
+ * whenever ec2d runs. Appends to wants (up to max in all; the rest next
+ * pass); returns the new count.
+ */
+static size_t
+want_gone_unlisted(struct host_instance *wants, size_t nw, size_t max,
+		   const struct host_instance_status *obs, size_t no)
+{
+	size_t listed = nw;
+
+	qsort(wants, listed, sizeof(*wants), want_cmp);
+	for (size_t k = 0; k < no && nw < max; k++) {
+		struct host_instance *w;
+
+		if (obs[k].state == HOST_ABSENT ||
+		    bsearch(obs[k].id, wants, listed, sizeof(*wants),
+			    want_id_cmp))
+			continue;
+		w = &wants[nw++];
+		memset(w, 0, sizeof(*w));
+		snprintf(w->id, sizeof(w->id), "%s", obs[k].id);
+		w->want = HOST_WANT_GONE;
+		log_msg(LOG_WARN, "instance unknown to the store removed",
+			"instance=%s", w->id);
+	}
+	return nw;
+}
+
+static int
 status_id_cmp(const void *key, const void *elem)
 {
 	const struct host_instance_status *y = elem;
@@ -538,8 +586,8 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			  : 0;
 	}
 	for (size_t h = 0; h < ag->n; h++) {
-		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
 		struct host_instance_status *obs = calloc(n + 16, sizeof(*obs));
+		struct host_instance *wants = calloc(n + 17, sizeof(*wants));
 		size_t nw = 0, no;
 
 		if (!wants || !obs) {
@@ -548,15 +596,19 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(v[i].host_id, ag->ids[h]) != 0 ||
-			    (strcmp(v[i].state, "terminated") == 0 &&
-			     now - v[i].state_time > 60))
+			if (strcmp(v[i].host_id, ag->ids[h]) != 0)
 				continue;
 			want_fill(cfg, &v[i], &wants[nw]);
 			network(ag, h, vpc_no(vpcs, nvpc, v[i].vpc_id), &v[i],
 				&wants[nw]);
-			nw++;
+			/* Terminated a while ago: its host is done with it
+			 * (its port was unplugged above, once per run). */
+			if (strcmp(v[i].state, "terminated") != 0 ||
+			    now - v[i].state_time <= 60)
+				nw++;
 		}
+		no = host_observe(ag->hosts[h], obs, n + 16);
+		nw = want_gone_unlisted(wants, nw, n + 17, obs, no);
 		host_apply(ag->hosts[h], wants, nw);
 		no = host_observe(ag->hosts[h], obs, n + 16);
 		qsort(obs, no, sizeof(*obs), status_cmp);
