@@ -113,7 +113,8 @@ child_close_except(int floor, int a, int b)
 /*
  * Held (spawn_opts.hold): wait for the parent's go byte. Every other fd
  * is closed first, so no held child keeps another's pipe open: when the
- * parent dies each one sees EOF. 0, or -1 with errno (EOF: ECANCELED).
+ * parent dies each one sees EOF and exits 127 (nobody reads the error
+ * pipe any more). 0, or -1 with errno.
  */
 static int
 child_wait_go(int floor, int err_pipe, int go_fd)
@@ -124,11 +125,9 @@ child_wait_go(int floor, int err_pipe, int go_fd)
 	child_close_except(floor, err_pipe, go_fd);
 	while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR)
 		;
-	if (n == 1)
-		return 0;
 	if (n == 0)
-		errno = ECANCELED;
-	return -1;
+		_exit(127);
+	return n == 1 ? 0 : -1;
 }
 
 /* The child's half, from fork to exec. Never returns. */
