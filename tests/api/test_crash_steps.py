@@ -45,6 +45,12 @@ def fault_cases():
     return cases
 
 
+def events(s):
+    """The end of ec2d's log without the request lines."""
+    return "\n".join(line for line in s.log().splitlines()
+                     if 'msg="request"' not in line)[-3000:]
+
+
 def kill9(s):
     s.proc.send_signal(signal.SIGKILL)
     s.proc.wait(timeout=30)
@@ -73,9 +79,8 @@ def wait_sigkill(s, point, timeout=SETTLE):
     try:
         rc = s.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise AssertionError("%s: never reached\n%s" %
-                             (point, s.log()[-3000:]))
-    assert rc == -signal.SIGKILL, (point, rc, s.log()[-3000:])
+        raise AssertionError("%s: never reached\n%s" % (point, events(s)))
+    assert rc == -signal.SIGKILL, (point, rc, events(s))
     s.proc.stdout.close()
     s.stderr.close()
     s.proc = None
@@ -194,8 +199,11 @@ class World:
                                                         len(running)))
             if not diff:
                 return states
-            assert time.monotonic() < deadline, "%s: %s\n%s" % (
-                point, "; ".join(diff), self.s.log()[-3000:])
+            assert time.monotonic() < deadline, "%s: %s; states %s\n%s" % (
+                point, "; ".join(diff), {
+                    i: (v["State"]["Name"],
+                        v.get("StateReason", {}).get("Message"))
+                    for i, v in states.items()}, events(self.s))
             time.sleep(0.25)
 
 
