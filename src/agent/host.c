@@ -23,6 +23,13 @@
  * The worker polls an eventfd (host_apply and host_close wake it) and each
  * idle QEMU's pidfd and QMP socket, with a timeout at the earliest due_ms.
  *
+ * At host_open(): each instance folder's QEMU is adopted when its
+ * pidfile names a live process with the recorded start time that runs
+ * guest=ID; one recorded but never exec'd (the agent died in launch.c's
+ * record_pid window) is killed; then every other process in an instance
+ * cgroup, and every guest in the host's namespace, that no folder
+ * accounts for is killed (reclaim_orphans), before any launch.
+ *
  * The no-restart hold: a QEMU that ended without being asked (the guest
  * powered off, QEMU crashed, or never started) is not started again while
  * the want stays RUNNING with the same boot counter; the control plane
