@@ -25,6 +25,7 @@
 #include "api/router.h"
 #include "api/tlscert.h"
 #include "common/config.h"
+#include "common/fault.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "control/control.h"
@@ -42,6 +43,7 @@ static const char usage[] =
     "  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
     "  env       print export lines that point aws-cli and boto3 at ec2d\n"
     "  actions   print the implemented actions (docs/api-coverage.md)\n"
+    "  faults    print the crash points of EC2D_FAULT (tests)\n"
     "  version   print the version\n"
     "\n"
     "Options (serve and env; also as `key = value` lines in --config):\n"
@@ -651,6 +653,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "actions") == 0)
 		return cmd_actions();
+	if (strcmp(cmd, "faults") == 0) { /* the crash points (fault.h) */
+		fault_print(stdout);
+		return 0;
+	}
+	if (fault_init(stderr) < 0)
+		return 2;
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);

@@ -187,6 +187,52 @@ open_v1(struct cgroups *cg, const char *root, const char *name)
 	return 0;
 }
 
+/* Each pid of cgroup folder dir/name/cgroup.procs to fn. */
+static size_t
+each_pid(const char *dir, const char *name,
+	 void (*fn)(const char *id, pid_t pid, void *ctx), void *ctx)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	long pid;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/%s/cgroup.procs", dir, name) >=
+	    (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 1) {
+			fn(name, (pid_t)pid, ctx);
+			n++;
+		}
+	fclose(f);
+	return n;
+}
+
+size_t
+cgroup_each_proc(struct cgroups *cg,
+		 void (*fn)(const char *id, pid_t pid, void *ctx), void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		DIR *d = opendir(cg->base[i]);
+		struct dirent *de;
+
+		if (!d)
+			continue;
+		while ((de = readdir(d)))
+			if (strncmp(de->d_name, "i-", 2) == 0 &&
+			    !strchr(de->d_name, '/'))
+				n += each_pid(cg->base[i], de->d_name, fn, ctx);
+		closedir(d);
+	}
+	return n;
+}
+
 /* rmdir every empty instance cgroup left below the host's folders. */
 static void
 sweep(struct cgroups *cg)
@@ -227,6 +273,13 @@ cgroup_open(const char *root, const char *name)
 	log_msg(LOG_INFO, "cgroups", "cgroup=%s mode=v%d", cg->base[0],
 		cg->mode == CGROUP_V2 ? 2 : 1);
 	return cg;
+}
+
+void
+cgroup_sweep(struct cgroups *cg)
+{
+	if (cgroup_mode(cg) != CGROUP_NONE)
+		sweep(cg);
 }
 
 void

@@ -22,6 +22,7 @@
 #define EC2D_AGENT_CGROUP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CGROUP_FDS_MAX 2 /* v1: cpu and memory; v2: one */
 
@@ -49,6 +50,18 @@ enum cgroup_mode cgroup_mode(const struct cgroups *cg);
 int cgroup_prepare(struct cgroups *cg, const char *id, unsigned vcpus,
 		   unsigned long long memory_bytes, int fds[CGROUP_FDS_MAX],
 		   size_t *n);
+
+/*
+ * cgroup_each_proc - call fn for every process in every instance cgroup
+ * of the host (id: the cgroup's name, "i-..."): what runs there is that
+ * instance's QEMU, or a leftover of it. Returns how many calls.
+ */
+size_t cgroup_each_proc(struct cgroups *cg,
+			void (*fn)(const char *id, pid_t pid, void *ctx),
+			void *ctx);
+
+/* rmdir every empty instance cgroup of the host (a busy one stays). */
+void cgroup_sweep(struct cgroups *cg);
 
 /* Remove the host's folder and every (empty) instance cgroup in it. */
 void cgroup_destroy(struct cgroups *cg);

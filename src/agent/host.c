@@ -23,6 +23,13 @@
  * The worker polls an eventfd (host_apply and host_close wake it) and each
  * idle QEMU's pidfd and QMP socket, with a timeout at the earliest due_ms.
  *
+ * At host_open(): each instance folder's QEMU is adopted when its
+ * pidfile names a live process with the recorded start time that runs
+ * guest=ID; one recorded but never exec'd (the agent died in launch.c's
+ * record_pid window) is killed; then every other process in an instance
+ * cgroup, and every guest in the host's namespace, that no folder
+ * accounts for is killed (reclaim_orphans), before any launch.
+ *
  * The no-restart hold: a QEMU that ended without being asked (the guest
  * powered off, QEMU crashed, or never started) is not started again while
  * the want stays RUNNING with the same boot counter; the control plane
@@ -37,6 +44,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +61,7 @@
 #include "agent/spawn.h"
 #include "agent/vm.h"
 #include "common/clock.h"
+#include "common/fault.h"
 #include "common/log.h"
 
 #define RETRY_MS		1000 /* a failed removal */
@@ -283,6 +292,7 @@ inst_remove(struct host *h, struct inst *in, bool keep_root)
 	char reason[128];
 	int rc = instdir_remove(in->dir, keep_root);
 
+	fault_point("host.after-remove-files");
 	cgroup_remove(h->cg, in->id);
 	if (rc == 0)
 		log_msg(LOG_INFO, "instance removed",
@@ -372,6 +382,7 @@ inst_ended(struct host *h, struct inst *in)
 	enum host_instance_state s = HOST_STOPPED;
 	bool root;
 
+	fault_point("host.after-reap");
 	instdir_remove_store(in->dir); /* EC2: instance store lost on stop */
 	cgroup_remove(h->cg, in->id);  /* QEMU is reaped: it is empty */
 	root = instdir_exists(in->dir, INSTDIR_ROOT);
@@ -560,14 +571,61 @@ worker_main(void *arg)
 
 /* ---- adoption ---- */
 
+/*
+ * Kill a process that is no instance's QEMU any more (its group: QEMU
+ * leads one) and wait, bounded, until it is gone: the tap and the disks
+ * it holds are free when this returns.
+ */
+static void
+reclaim_pid(pid_t pid, const char *id, const char *why)
+{
+	int pidfd = spawn_pidfd_open(pid);
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	log_msg(LOG_WARN, "process reclaimed",
+		"instance=%s pid=%d reason=\"%s\"", id, (int)pid, why);
+	if (getpgid(pid) == pid)
+		kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	if (pidfd >= 0) {
+		if (poll(&p, 1, SPAWN_REAP_MS) <= 0)
+			log_msg(LOG_WARN, "process survives SIGKILL",
+				"instance=%s pid=%d", id, (int)pid);
+		close(pidfd);
+	}
+}
+
+enum pid_kind {
+	PID_NONE, /* no such process (or another one got the pid) */
+	PID_QEMU, /* the instance's QEMU */
+	PID_HELD, /* started by a launch, never exec'd: not a QEMU */
+};
+
+/* What the process of a pidfile is (launch.c writes it before exec). */
+static enum pid_kind
+pid_kind(pid_t pid, unsigned long long start, const char *id)
+{
+	unsigned long long now;
+	char opt[48];
+
+	snprintf(opt, sizeof(opt), "guest=%s", id);
+	if (spawn_proc_start(pid, &now) < 0 || (start && now != start))
+		return PID_NONE;
+	if (spawn_cmdline_has(pid, opt))
+		return PID_QEMU;
+	/* A pidfile without a start time (an older agent): not ours. */
+	return start ? PID_HELD : PID_NONE;
+}
+
 /* One folder under instances/ at host_open(). No worker runs yet. */
 static void
 adopt_dir(struct host *h, const char *id)
 {
 	struct inst *in;
-	char opt[48];
 	long long console = 0;
-	pid_t pid;
+	unsigned long long start = 0;
+	enum pid_kind kind = PID_NONE;
+	pid_t pid = 0;
 
 	in = inst_new(h, id);
 	if (!in)
@@ -579,9 +637,12 @@ adopt_dir(struct host *h, const char *id)
 	}
 	if (instdir_read_state(in->dir, &in->boot, &console) < 0)
 		console = 0;
-	snprintf(opt, sizeof(opt), "guest=%s", in->id);
-	if (instdir_read_pid(in->dir, &pid) == 0 &&
-	    spawn_cmdline_has(pid, opt)) {
+	if (instdir_read_pid(in->dir, &pid, &start) == 0)
+		kind = pid_kind(pid, start, in->id);
+	/* The agent died between recording it and its exec. */
+	if (kind == PID_HELD)
+		reclaim_pid(pid, in->id, "launched, never ran");
+	if (kind == PID_QEMU) {
 		/* A QEMU from an earlier agent: kept as it runs. */
 		vm_adopt(&in->vm, pid, in->boot, console);
 		in->pid = pid;
@@ -611,6 +672,67 @@ adopt_all(struct host *h)
 			adopt_dir(h, de->d_name);
 	closedir(d);
 	return 0;
+}
+
+/* Is pid the QEMU of an instance adopted? No worker runs yet. */
+static bool
+pid_adopted(const struct host *h, pid_t pid)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i]->pid == pid)
+			return true;
+	return false;
+}
+
+/* A process in an instance cgroup that is not its adopted QEMU. */
+static void
+reclaim_cgroup_proc(const char *id, pid_t pid, void *ctx)
+{
+	if (!pid_adopted(ctx, pid))
+		reclaim_pid(pid, id, "in its cgroup, not its recorded QEMU");
+}
+
+/* Every QEMU in the host's network namespace that was not adopted. */
+static void
+reclaim_netns(struct host *h)
+{
+	char path[128], id[32];
+	struct stat ns, st;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", h->cfg.netns);
+	if (!h->cfg.netns[0] || stat(path, &ns) < 0 || !(d = opendir("/proc")))
+		return;
+	while ((de = readdir(d))) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) < 0 || st.st_ino != ns.st_ino ||
+		    st.st_dev != ns.st_dev ||
+		    spawn_cmdline_value((pid_t)pid, "guest", id, sizeof(id)) ||
+		    pid_adopted(h, (pid_t)pid))
+			continue;
+		reclaim_pid((pid_t)pid, id,
+			    "in the host's namespace, no record");
+	}
+	closedir(d);
+}
+
+/*
+ * After adoption: a QEMU of this host that no instance folder records
+ * (in an instance cgroup, or a guest in the host's namespace) is killed,
+ * and the cgroups left empty go. "A running instance has exactly one
+ * QEMU" holds from the first host_apply() on.
+ */
+static void
+reclaim_orphans(struct host *h)
+{
+	cgroup_each_proc(h->cg, reclaim_cgroup_proc, h);
+	reclaim_netns(h);
+	cgroup_sweep(h->cg);
 }
 
 /* ---- the interface ---- */
@@ -682,6 +804,7 @@ host_init(struct host *h, const struct host_config *cfg, struct err *e)
 	if (adopt_all(h) < 0)
 		return err_set(e, "InternalError", "host: cannot read %s: %s",
 			       h->inst_root, strerror(errno));
+	reclaim_orphans(h);
 	return 0;
 }
 

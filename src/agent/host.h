@@ -31,7 +31,10 @@
  * overlay on the image's disk), store<N>.img (instance store), console.log,
  * qmp.sock, qemu.pid. host_open() adopts QEMUs still running from an
  * earlier ec2d (their pidfile and QMP socket), so a restart of ec2d does
- * not restart guests.
+ * not restart guests. A QEMU's pid is on disk before it execs, so a crash
+ * at any step leaves none that cannot be found; host_open() kills any
+ * other process in an instance's cgroup or running a guest in the host's
+ * namespace, so an instance never has two.
  *
  * The network and the metadata service (struct host_net): per deployment
  * a tag, per host a network namespace (QEMU runs there), per VPC a router

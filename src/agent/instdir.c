@@ -324,28 +324,34 @@ parse_number(const char *s, long long max, long long *ret, const char **end)
 }
 
 int
-instdir_write_pid(const char *dir, pid_t pid)
+instdir_write_pid(const char *dir, pid_t pid, unsigned long long start)
 {
-	char text[32];
+	char text[64];
 
-	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start);
 	return write_small(dir, INSTDIR_PIDFILE, text);
 }
 
 int
-instdir_read_pid(const char *dir, pid_t *ret)
+instdir_read_pid(const char *dir, pid_t *ret, unsigned long long *ret_start)
 {
 	char text[SMALL_FILE_MAX];
 	const char *end;
-	long long v;
+	long long v, start = 0;
 	int rc = read_small(dir, INSTDIR_PIDFILE, text, sizeof(text));
 
 	if (rc)
 		return rc;
-	if (parse_number(text, INT_MAX, &v, &end) || v <= 1 ||
-	    (*end != '\n' && *end != '\0'))
+	if (parse_number(text, INT_MAX, &v, &end) || v <= 1)
+		return -EINVAL;
+	/* "PID START": an older agent wrote the pid alone (start 0). */
+	if (*end == ' ' &&
+	    parse_number(end + 1, LLONG_MAX / 10, &start, &end) < 0)
+		return -EINVAL;
+	if (*end != '\n' && *end != '\0')
 		return -EINVAL;
 	*ret = (pid_t)v;
+	*ret_start = (unsigned long long)start;
 	return 0;
 }
 

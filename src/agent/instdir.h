@@ -6,7 +6,8 @@
  *   store<N>.img  instance store N: sparse raw, re-created empty at start
  *   console.log   serial console, appended to across boots
  *   qemu.log      QEMU's stdout and stderr of the current run
- *   qemu.pid      QEMU's pid; qmp.sock its monitor socket
+ *   qemu.pid      QEMU's pid and start time, on disk before it execs;
+ *                 qmp.sock its monitor socket
  *   host.state    "boot=N console=OFFSET": the boot counter the guest runs
  *                 and where that boot's console output starts, so that an
  *                 agent restarted while the guest runs carries on
@@ -65,8 +66,14 @@ void instdir_remove_runtime(const char *dir);
  */
 int instdir_remove(const char *dir, bool keep_root);
 
-int instdir_write_pid(const char *dir, pid_t pid);
-int instdir_read_pid(const char *dir, pid_t *ret);
+/*
+ * qemu.pid is "PID START\n": START is the process's start time
+ * (spawn_proc_start), so a pid the kernel gave to another process since
+ * is never taken for the QEMU. Written before QEMU may exec (launch.c).
+ */
+int instdir_write_pid(const char *dir, pid_t pid, unsigned long long start);
+int instdir_read_pid(const char *dir, pid_t *ret,
+		     unsigned long long *ret_start);
 int instdir_write_state(const char *dir, unsigned boot, long long console);
 int instdir_read_state(const char *dir, unsigned *ret_boot,
 		       long long *ret_console);

@@ -6,7 +6,9 @@
  * missing: it is the instance's disk), fresh instance-store files, the
  * console (bounded, appended to), the argv from qemu_argv_build() (run
  * as built: launch_argv() gives the same one to the golden tests), then
- * fork through spawn_start() with QEMU's output in qemu.log. Runs in the
+ * fork through spawn_start() with QEMU's output in qemu.log; QEMU execs
+ * only once its pid is in qemu.pid (record_pid), so a crash at any step
+ * leaves either no QEMU or one a restarted agent finds. Runs in the
  * thread that owns the instance, without the host's lock.
  */
 #include "agent/launch.h"
@@ -27,6 +29,7 @@
 #include "agent/net/netns.h"
 #include "agent/perm.h"
 #include "agent/spawn.h"
+#include "common/fault.h"
 #include "common/strlist.h"
 
 #define ROOT_PORTS   4		 /* hot-plug slots per guest (q35) */
@@ -266,10 +269,32 @@ fail:
 }
 
 /*
+ * spawn.h's hold: QEMU is forked and waits before exec while its pid and
+ * start time go to qemu.pid. A crash before this returns leaves no QEMU
+ * (the child sees the pipe close and exits); after it, a restarted agent
+ * finds the QEMU by its pidfile (host.c adopts it).
+ */
+static int
+record_pid(pid_t pid, void *ctx)
+{
+	const char *dir = ctx;
+	unsigned long long start;
+	int rc;
+
+	fault_point("launch.before-pid");
+	rc = spawn_proc_start(pid, &start);
+	if (rc == 0)
+		rc = instdir_write_pid(dir, pid, start);
+	if (rc == 0)
+		fault_point("launch.after-pid");
+	return rc;
+}
+
+/*
  * Fork QEMU with argv; its stdout and stderr go to qemu.log. Every file
  * it needs is opened here, as root, and handed over (fd_plan): QEMU may
  * run as a user who can open none of them. QEMU joins its cgroup before
- * exec.
+ * exec, and execs only once its pid is on disk (record_pid).
  */
 static int
 spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
@@ -288,6 +313,8 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 	o.gid = l->cfg->run_gid;
 	o.join_fds = cg_fds;
 	o.pass_fds = pass;
+	o.hold = record_pid;
+	o.hold_ctx = (void *)l->dir;
 	if (f->n > SPAWN_PASS_FDS_MAX) {
 		snprintf(reason, reason_size, "%zu files for QEMU (at most %d)",
 			 f->n, SPAWN_PASS_FDS_MAX);
@@ -309,6 +336,7 @@ spawn_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		snprintf(reason, reason_size, "cgroup: %s", strerror(-rc));
 		goto out;
 	}
+	fault_point("launch.after-cgroup");
 	if (instdir_file(log_path, sizeof(log_path), l->dir,
 			 INSTDIR_QEMU_LOG) == 0)
 		log_fd = open(log_path,
@@ -404,10 +432,12 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 			 strerror(-rc));
 		goto out;
 	}
+	fault_point("launch.after-folder");
 	rc = instdir_create_root(l->dir, l->cfg->qemu_img, w->base_disk,
 				 w->root_gib, reason, reason_size);
 	if (rc)
 		goto out;
+	fault_point("launch.after-overlay");
 	rc = instdir_reset_store(l->dir, w->store_disks, w->store_gb);
 	if (rc == 0)
 		instdir_console_trim(l->dir, CONSOLE_MAX, CONSOLE_KEEP);
@@ -425,13 +455,18 @@ launch_qemu(const struct launch_ctx *l, const struct host_instance *w,
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* The boot an adopted QEMU runs: on disk before it can run. */
+	rc = instdir_write_state(l->dir, w->boot, *ret_console);
+	if (rc) {
+		snprintf(reason, reason_size, "instance files: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	/* Its pid is on disk before it execs (record_pid). */
 	rc = spawn_qemu(l, w, p, &f, vec, ret_pid, reason, reason_size);
 	if (rc)
 		goto out;
-	/* On disk as soon as the pid is known (an agent restarted in
-	 * between finds it). */
-	instdir_write_pid(l->dir, *ret_pid);
-	instdir_write_state(l->dir, w->boot, *ret_console);
+	fault_point("launch.after-exec");
 out:
 	free(vec);
 	strlist_free(&argv);

@@ -64,7 +64,8 @@ child_lift_fd(int fd, int floor)
  * 0 1 2, then the passed fds. *err_pipe follows its fd.
  */
 static int
-child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
+child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe,
+		int *go_fd)
 {
 	int floor = 3 + (int)o->n_pass_fds, lifted[SPAWN_PASS_FDS_MAX];
 	int in, out, err_fd, pipe_fd = child_lift_fd(*err_pipe, floor);
@@ -73,6 +74,8 @@ child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
 	if (pipe_fd < 0)
 		return -1;
 	*err_pipe = pipe_fd;
+	if (*go_fd >= 0 && (*go_fd = child_lift_fd(*go_fd, floor)) < 0)
+		return -1;
 	devnull = child_lift_fd(devnull, floor);
 	if (devnull < 0)
 		return -1;
@@ -94,9 +97,42 @@ child_place_fds(const struct spawn_opts *o, int devnull, int *err_pipe)
 	return floor;
 }
 
+/* Close every fd from floor up but a and b (both >= floor). */
+static void
+child_close_except(int floor, int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > floor)
+		syscall(SYS_close_range, (unsigned)floor, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0);
+}
+
+/*
+ * Held (spawn_opts.hold): wait for the parent's go byte. Every other fd
+ * is closed first, so no held child keeps another's pipe open: when the
+ * parent dies each one sees EOF and exits 127 (nobody reads the error
+ * pipe any more). 0, or -1 with errno.
+ */
+static int
+child_wait_go(int floor, int err_pipe, int go_fd)
+{
+	char go;
+	ssize_t n;
+
+	child_close_except(floor, err_pipe, go_fd);
+	while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		_exit(127);
+	return n == 1 ? 0 : -1;
+}
+
 /* The child's half, from fork to exec. Never returns. */
 static void __attribute__((noreturn))
-child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
+child_exec(const struct spawn_opts *o, int devnull, int err_pipe, int go_fd)
 {
 	static char *const empty_env[] = {NULL};
 	struct sigaction dfl;
@@ -118,12 +154,14 @@ child_exec(const struct spawn_opts *o, int devnull, int err_pipe)
 	for (size_t i = 0; i < o->n_join_fds; i++)
 		if (write(o->join_fds[i], "0", 1) != 1)
 			goto fail;
-	floor = child_place_fds(o, devnull, &err_pipe);
+	floor = child_place_fds(o, devnull, &err_pipe, &go_fd);
 	if (floor < 0)
 		goto fail;
 	/* Groups first: once the uid is dropped they cannot be changed. */
 	if (o->uid != 0 && (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 ||
 			    setuid(o->uid) < 0))
+		goto fail;
+	if (go_fd >= 0 && child_wait_go(floor, err_pipe, go_fd) < 0)
 		goto fail;
 	/*
 	 * Whatever a library opened without O_CLOEXEC does not reach QEMU.
@@ -238,10 +276,23 @@ wait_exec(pid_t pid, int fd)
 								: -ECHILD;
 }
 
+/* Let a held child go once o->hold recorded it; else kill it. */
+static int
+release(const struct spawn_opts *o, pid_t pid, int go_fd)
+{
+	int rc = o->hold(pid, o->hold_ctx);
+
+	if (rc == 0 && write(go_fd, "g", 1) != 1)
+		rc = -errno;
+	if (rc)
+		spawn_kill(pid, NULL);
+	return rc;
+}
+
 int
 spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 {
-	int devnull = -1, pipefd[2] = {-1, -1};
+	int devnull = -1, pipefd[2] = {-1, -1}, go[2] = {-1, -1};
 	pid_t pid;
 	int rc;
 
@@ -252,7 +303,8 @@ spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		return -errno;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0 ||
+	    (o->hold && pipe2(go, O_CLOEXEC) < 0)) {
 		rc = -errno;
 		goto out;
 	}
@@ -261,19 +313,26 @@ spawn_start(const struct spawn_opts *o, pid_t *ret_pid)
 		rc = -errno;
 		goto out;
 	}
-	if (pid == 0)
-		child_exec(o, devnull, pipefd[1]);
+	if (pid == 0) {
+		if (go[1] >= 0)
+			close(go[1]); /* EOF on go[0] when the parent dies */
+		child_exec(o, devnull, pipefd[1], go[0]);
+	}
 
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	rc = wait_exec(pid, pipefd[0]);
+	rc = o->hold ? release(o, pid, go[1]) : 0;
+	if (rc == 0)
+		rc = wait_exec(pid, pipefd[0]);
 	if (rc == 0)
 		*ret_pid = pid;
 out:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	for (int i = 0; i < 2; i++) {
+		if (pipefd[i] >= 0)
+			close(pipefd[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
 	close(devnull);
 	return rc;
 }
@@ -435,21 +494,49 @@ spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 	return rc;
 }
 
-bool
-spawn_cmdline_has(pid_t pid, const char *opt)
+int
+spawn_proc_start(pid_t pid, unsigned long long *ret)
 {
-	size_t optlen = strlen(opt), len = 0;
-	char path[64];
-	char *buf;
-	bool found = false;
+	char path[64], text[1024], *p;
+	ssize_t n;
 	int fd;
 
-	if (pid <= 0 || optlen == 0)
-		return false;
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	text[n] = '\0';
+	/* "PID (COMM) STATE ...": COMM may hold anything, even ") ". */
+	p = strrchr(text, ')');
+	/* starttime is field 22; field 3 (STATE) follows the ')'. */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", ret) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* /proc/PID/cmdline, NUL-separated, NUL-terminated; free() it. */
+static char *
+read_cmdline(pid_t pid, size_t *ret_len)
+{
+	size_t len = 0;
+	char path[64];
+	char *buf;
+	int fd;
+
+	if (pid <= 0)
+		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return NULL;
 	buf = malloc(CMDLINE_MAX + 1);
 	while (buf && len < CMDLINE_MAX) {
 		ssize_t n = read(fd, buf + len, CMDLINE_MAX - len);
@@ -461,17 +548,67 @@ spawn_cmdline_has(pid_t pid, const char *opt)
 		len += (size_t)n;
 	}
 	close(fd);
-	if (!buf)
-		return false;
-	buf[len] = '\0';
-	for (size_t i = 0; i < len && !found; i += strlen(buf + i) + 1) {
+	if (buf)
+		buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+}
+
+/* The argument of cmdline buf that is opt or starts with "opt,". */
+static const char *
+find_arg(const char *buf, size_t len, const char *opt)
+{
+	size_t optlen = strlen(opt);
+
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		const char *arg = buf + i;
 
-		found = strncmp(arg, opt, optlen) == 0 &&
-			(arg[optlen] == '\0' || arg[optlen] == ',');
+		if (strncmp(arg, opt, optlen) == 0 &&
+		    (arg[optlen] == '\0' || arg[optlen] == ','))
+			return arg;
 	}
+	return NULL;
+}
+
+bool
+spawn_cmdline_has(pid_t pid, const char *opt)
+{
+	size_t len = 0;
+	char *buf;
+	bool found;
+
+	if (!opt[0] || !(buf = read_cmdline(pid, &len)))
+		return false;
+	found = find_arg(buf, len, opt) != NULL;
 	free(buf);
 	return found;
+}
+
+int
+spawn_cmdline_value(pid_t pid, const char *key, char *out, size_t size)
+{
+	size_t len = 0, klen = strlen(key), vlen;
+	char *buf = read_cmdline(pid, &len);
+	int rc = -ENOENT;
+
+	if (!buf)
+		return -ESRCH;
+	for (size_t i = 0; i < len && rc; i += strlen(buf + i) + 1) {
+		const char *arg = buf + i;
+
+		if (strncmp(arg, key, klen) != 0 || arg[klen] != '=')
+			continue;
+		vlen = strcspn(arg + klen + 1, ",");
+		if (vlen >= size) {
+			rc = -ENAMETOOLONG;
+			continue;
+		}
+		memcpy(out, arg + klen + 1, vlen);
+		out[vlen] = '\0';
+		rc = 0;
+	}
+	free(buf);
+	return rc;
 }
 
 void

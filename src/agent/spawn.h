@@ -57,6 +57,16 @@ struct spawn_opts {
 	int stdin_fd;
 	int stdout_fd;
 	int stderr_fd;
+	/*
+	 * spawn_start only: the child, in its namespace and cgroups with
+	 * its fds in place and every other fd closed, waits before exec
+	 * until hold(pid, hold_ctx) returned 0 in the parent (which records
+	 * the pid where a restarted agent finds it). If hold fails, or the
+	 * parent dies first (kill -9), the child never execs: a program
+	 * started here is always one the parent could record.
+	 */
+	int (*hold)(pid_t pid, void *hold_ctx);
+	void *hold_ctx;
 
 	/* spawn_run only. */
 	const char *input; /* stdin text; NULL: /dev/null */
@@ -118,11 +128,25 @@ char **spawn_argv(const struct strlist *l);
 int spawn_pidfd_open(pid_t pid);
 
 /*
+ * spawn_proc_start - when process pid started, in clock ticks since boot
+ * (/proc/PID/stat's starttime): with the pid it names one process, never
+ * a later one that got the same pid. 0, or -errno (-ESRCH: no such pid).
+ */
+int spawn_proc_start(pid_t pid, unsigned long long *ret);
+
+/*
  * spawn_cmdline_has - true when the live process pid has an argument equal
  * to opt or starting with opt followed by ',' (QEMU's "guest=ID,..."), as
  * /proc/PID/cmdline shows it. Tells our QEMU from a recycled pid.
  */
 bool spawn_cmdline_has(pid_t pid, const char *opt);
+
+/*
+ * spawn_cmdline_value - the value of the live process pid's argument
+ * "key=VALUE[,...]" (QEMU's "guest=ID,debug-threads=on" gives ID for
+ * "guest"). 0, -ENOENT when it has none, -ESRCH when there is no pid.
+ */
+int spawn_cmdline_value(pid_t pid, const char *key, char *out, size_t size);
 
 /* "exited with status 1", "killed by signal 9" for a waitpid status. */
 void spawn_describe_status(int status, char *out, size_t size);

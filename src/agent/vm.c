@@ -25,6 +25,7 @@
 
 #include "agent/compute/qmp.h"
 #include "agent/spawn.h"
+#include "common/fault.h"
 #include "common/log.h"
 
 #define QMP_TIMEOUT_MS	    2000
@@ -337,6 +338,7 @@ drive_stop(struct vm *vm, const struct vm_goal *g, long long now)
 	}
 	if (g->force || now - vm->stop_start_ms >= timeout) {
 		send_quit(vm);
+		fault_point("vm.after-quit");
 		vm->quit_sent = true;
 		vm->quit_ms = now;
 		return now + VM_QUIT_GRACE_MS;
@@ -344,6 +346,7 @@ drive_stop(struct vm *vm, const struct vm_goal *g, long long now)
 	if (vm->qmp && (vm->powerdown_ms == 0 ||
 			now - vm->powerdown_ms >= POWERDOWN_REPEAT_MS)) {
 		qmp_system_powerdown(vm->qmp, QMP_TIMEOUT_MS, NULL);
+		fault_point("vm.after-powerdown");
 		vm->powerdown_ms = now;
 	}
 	due = vm->stop_start_ms + timeout;

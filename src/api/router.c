@@ -14,6 +14,7 @@
 #include "api/query.h"
 #include "api/ratelimit.h"
 #include "common/buf.h"
+#include "common/fault.h"
 #include "common/ids.h"
 #include "services/ec2/ec2.h"
 #include "store/idem.h"
@@ -350,6 +351,18 @@ envelope(struct api_reply *rep, const char *action, const char *inner)
 	reply_take(rep, 200, &b);
 }
 
+/* Fault injection (fault.h): "api.ACTION.STEP", when one is armed. */
+static void
+crash_point(const char *action, const char *step)
+{
+	char name[96];
+
+	if (fault_armed()) {
+		snprintf(name, sizeof(name), "api.%s.%s", action, step);
+		fault_point(name);
+	}
+}
+
 /* Run act in one transaction; DryRun rolls back and says so. */
 static int
 run_action(struct api *a, const struct action *act, struct action_ctx *c,
@@ -412,10 +425,12 @@ run_action(struct api *a, const struct action *act, struct action_ctx *c,
 		buf_free(&inner);
 		goto fail;
 	}
+	crash_point(act->name, "before-commit");
 	if (store_commit(c->tx, e) < 0) {
 		buf_free(&inner);
 		return -1;
 	}
+	crash_point(act->name, "after-commit");
 	if (act->flags & ACTION_WRITE)
 		api_notify(a);
 	envelope(rep, act->name, buf_cstr(&inner));

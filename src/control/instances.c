@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/b64.h"
+#include "common/fault.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "fabric.h"
@@ -159,6 +160,20 @@ console_of(struct host *h, const struct instance *i)
 	return enc;
 }
 
+/* Fault injection (fault.h): before the store hears of a new state. */
+static void
+record_fault(const char *was, const char *now)
+{
+	if (strcmp(was, now) == 0)
+		return;
+	if (strcmp(now, "running") == 0)
+		fault_point("control.before-record-running");
+	else if (strcmp(now, "stopped") == 0)
+		fault_point("control.before-record-stopped");
+	else if (strcmp(now, "terminated") == 0)
+		fault_point("control.before-record-terminated");
+}
+
 /* Write back one instance's news, re-checked against the store. */
 static void
 record(struct store *s, const struct instance *seen,
@@ -192,6 +207,8 @@ record(struct store *s, const struct instance *seen,
 		console = NULL;
 		changed = true;
 	}
+	if (changed)
+		record_fault(seen->state, cur.state);
 	if (!changed)
 		store_rollback(tx);
 	else if (store_instance_update(tx, &cur, &e) < 0 ||
@@ -325,6 +342,7 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 				"instance=%s error=\"%s\"", i->id, e.message);
 			return; /* tried again next pass */
 		}
+		fault_point("control.after-unplug");
 		port_del(&ag->plugged, i->port_no);
 		port_add(&ag->unplugged, i->port_no, NULL);
 		return;
@@ -343,6 +361,7 @@ network(struct agents *ag, size_t h, int vpc, const struct instance *i,
 		w->mac[0] = '\0';
 		return;
 	}
+	fault_point("control.after-plug");
 	port_add(&ag->plugged, i->port_no, w->tap);
 	port_del(&ag->unplugged, i->port_no);
 }
@@ -354,6 +373,54 @@ status_cmp(const void *a, const void *b)
 	const struct host_instance_status *x = a, *y = b;
 
 	return strcmp(x->id, y->id);
+}
+
+static int
+want_cmp(const void *a, const void *b)
+{
+	const struct host_instance *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static int
+want_id_cmp(const void *key, const void *elem)
+{
+	const struct host_instance *y = elem;
+
+	return strcmp(key, y->id);
+}
+
+/*
+ * What the host has that no want covers: an instance the store forgot
+ * (reaped) or shows terminated past the window of wants, whose QEMU or
+ * folder is still there (a crash came between two steps of its end).
+ * Each gets a GONE want: "a terminated instance has no QEMU" holds
+ * whenever ec2d runs. Appends to wants (up to max in all; the rest next
+ * pass); returns the new count.
+ */
+static size_t
+want_gone_unlisted(struct host_instance *wants, size_t nw, size_t max,
+		   const struct host_instance_status *obs, size_t no)
+{
+	size_t listed = nw;
+
+	qsort(wants, listed, sizeof(*wants), want_cmp);
+	for (size_t k = 0; k < no && nw < max; k++) {
+		struct host_instance *w;
+
+		if (obs[k].state == HOST_ABSENT ||
+		    bsearch(obs[k].id, wants, listed, sizeof(*wants),
+			    want_id_cmp))
+			continue;
+		w = &wants[nw++];
+		memset(w, 0, sizeof(*w));
+		snprintf(w->id, sizeof(w->id), "%s", obs[k].id);
+		w->want = HOST_WANT_GONE;
+		log_msg(LOG_WARN, "instance unknown to the store removed",
+			"instance=%s", w->id);
+	}
+	return nw;
 }
 
 static int
@@ -519,8 +586,8 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			  : 0;
 	}
 	for (size_t h = 0; h < ag->n; h++) {
-		struct host_instance *wants = calloc(n + 1, sizeof(*wants));
 		struct host_instance_status *obs = calloc(n + 16, sizeof(*obs));
+		struct host_instance *wants = calloc(n + 17, sizeof(*wants));
 		size_t nw = 0, no;
 
 		if (!wants || !obs) {
@@ -529,15 +596,19 @@ instances_reconcile(const struct config *cfg, struct store *s,
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(v[i].host_id, ag->ids[h]) != 0 ||
-			    (strcmp(v[i].state, "terminated") == 0 &&
-			     now - v[i].state_time > 60))
+			if (strcmp(v[i].host_id, ag->ids[h]) != 0)
 				continue;
 			want_fill(cfg, &v[i], &wants[nw]);
 			network(ag, h, vpc_no(vpcs, nvpc, v[i].vpc_id), &v[i],
 				&wants[nw]);
-			nw++;
+			/* Terminated a while ago: its host is done with it
+			 * (its port was unplugged above, once per run). */
+			if (strcmp(v[i].state, "terminated") != 0 ||
+			    now - v[i].state_time <= 60)
+				nw++;
 		}
+		no = host_observe(ag->hosts[h], obs, n + 16);
+		nw = want_gone_unlisted(wants, nw, n + 17, obs, no);
 		host_apply(ag->hosts[h], wants, nw);
 		no = host_observe(ag->hosts[h], obs, n + 16);
 		qsort(obs, no, sizeof(*obs), status_cmp);

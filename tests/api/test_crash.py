@@ -80,3 +80,66 @@ def test_kill9_while_running_and_mid_launch():
         assert left == [], left
     finally:
         s.close()
+
+
+def test_restart_reclaims_what_no_record_accounts_for():
+    """What a crash before this fix could leave: a QEMU whose pid was
+    never recorded (it held the tap, so the relaunch failed and it ran on
+    forever), and an instance folder the store does not know. A restart
+    kills the first and launches the instance once; the folder goes."""
+    manifest = ensure_image()
+    s = Server("--rate-limit", "0", "--image-root", IMAGES,
+               "--default-image", manifest, "--accel", "tcg",
+               "--stop-timeout-ms", "2000")
+    stray = None
+    try:
+        c = s.client()
+        deadline = time.monotonic() + 60
+        while not c.describe_images(Filters=[{"Name": "state",
+                                              "Values": ["available"]}])[
+                "Images"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        ami = c.describe_images()["Images"][0]["ImageId"]
+        iid = c.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
+            "Instances"][0]["InstanceId"]
+        wait_for(c, iid, "running")
+        stray = qemu_pid(iid)
+        assert stray
+        kill9(s)
+        folder, = glob.glob(os.path.join(s.data_dir, "hosts", "*",
+                                         "instances", iid))
+        os.unlink(os.path.join(folder, "qemu.pid"))
+        unknown = os.path.join(os.path.dirname(folder),
+                               "i-0123456789abcdef0")
+        os.mkdir(unknown)
+        with open(os.path.join(unknown, "root.qcow2"), "w") as f:
+            f.write("not a disk")
+
+        s.start()
+        c = s.client()
+        # The unrecorded QEMU is gone before anything launches.
+        assert not os.path.exists("/proc/%d" % stray) or \
+            "guest=%s" % iid not in open("/proc/%d/cmdline" % stray).read()
+        stray = None
+        wait_for(c, iid, "running")
+        deadline = time.monotonic() + 60
+        while qemu_pid(iid) is None or os.path.exists(unknown):
+            assert time.monotonic() < deadline, (qemu_pid(iid), unknown)
+            time.sleep(0.1)
+        i = c.describe_instances(InstanceIds=[iid])["Reservations"][0][
+            "Instances"][0]
+        assert i["State"]["Name"] == "running", i.get("StateReason")
+        c.terminate_instances(InstanceIds=[iid])
+        wait_for(c, iid, "terminated")
+        assert qemu_pid(iid) is None
+        left = glob.glob(os.path.join(s.data_dir, "hosts", "*",
+                                      "instances", "*"))
+        assert left == [], left
+    finally:
+        if stray:  # a failure leaves no QEMU behind
+            try:
+                os.kill(stray, signal.SIGKILL)
+            except OSError:
+                pass
+        s.close()

@@ -67,6 +67,17 @@ test_none(void)
 	cgroup_close(cg);
 }
 
+static pid_t seen_pids[4];
+static size_t seen_n;
+
+static void
+seen(const char *id, pid_t pid, void *ctx)
+{
+	CHECK_STR(id, ID);
+	if (seen_n < 4)
+		seen_pids[seen_n++] = pid;
+}
+
 static void
 test_v2(const char *root)
 {
@@ -95,6 +106,12 @@ test_v2(const char *root)
 	      "a bad id is refused");
 	CHECK(cgroup_prepare(cg, ID, 0, 1, fds, &n) == -EINVAL,
 	      "no vCPUs is refused");
+	/* What runs in the instance cgroups (the restart's reclaim). */
+	put(inst, "cgroup.procs", "4242\n4343\n");
+	seen_n = 0;
+	CHECK(cgroup_each_proc(cg, seen, NULL) == 2 && seen_n == 2 &&
+		  seen_pids[0] == 4242 && seen_pids[1] == 4343,
+	      "each proc: %zu", seen_n);
 	cgroup_close(cg);
 }
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "agent/host.h"
+#include "agent/spawn.h"
 #include "unit.h"
 
 #define WAIT_MS 10000
@@ -45,6 +46,8 @@
 #define ID_B	"i-0000000000000000b"
 #define ID_C	"i-0000000000000000c"
 #define ID_D	"i-0000000000000000d"
+#define ID_E	"i-0000000000000000e"
+#define ID_F	"i-0000000000000000f"
 
 #define TP 200 /* test paths: short, so every host field takes them */
 
@@ -750,6 +753,34 @@ test_failures(void)
 }
 
 /* A second host on the same folder keeps what the first left running. */
+/*
+ * A child of this test, waiting, recorded as instance id's QEMU in its
+ * pidfile with its start time (plus skew) and a root disk: what a crash
+ * between launch.c's record_pid and the exec leaves.
+ */
+static pid_t
+pidfile_child(const char *dir, const char *id, unsigned long long skew)
+{
+	char p[PATH_MAX], text[64];
+	unsigned long long start = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (pid < 0 || spawn_proc_start(pid, &start) < 0)
+		return -1;
+	inst_file(p, dir, id, "");
+	mkdir(p, 0750);
+	inst_file(p, dir, id, "root.qcow2");
+	write_file(p, "disk");
+	inst_file(p, dir, id, "qemu.pid");
+	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start + skew);
+	write_file(p, text);
+	return pid;
+}
+
 static void
 test_adoption(void)
 {
@@ -760,7 +791,8 @@ test_adoption(void)
 	};
 	struct host_instance_status st;
 	struct host *h = open_host("adopt", 5000, dir);
-	pid_t pa;
+	pid_t pa, held, other;
+	int status = 0;
 
 	if (!h)
 		return;
@@ -786,6 +818,12 @@ test_adoption(void)
 	write_file(p, text);
 	inst_file(p, dir, ID_C, "qmp.sock");
 	write_file(p, "");
+	/* A launch that died between recording its QEMU and the exec: the
+	 * pidfile names the process, start time and all, but it never
+	 * became a QEMU. It goes. Another with a start time that is not
+	 * its process's is someone else's: left alone. */
+	held = pidfile_child(dir, ID_E, 0);
+	other = pidfile_child(dir, ID_F, 1);
 	/* A root disk kept after termination is not an instance. */
 	inst_file(p, dir, ID_D, "");
 	mkdir(p, 0750);
@@ -808,6 +846,18 @@ test_adoption(void)
 	CHECK(!exists(dir, ID_C, "qemu.pid") && !exists(dir, ID_C, "qmp.sock"),
 	      "stale pidfile and socket removed");
 	CHECK(!status_of(h, ID_D, &st), "terminated root disk not adopted");
+	CHECK(held > 0 && waitpid(held, &status, 0) == held &&
+		  WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "a recorded process that never exec'd QEMU is killed");
+	CHECK(status_of(h, ID_E, &st) && st.state == HOST_STOPPED &&
+		  !exists(dir, ID_E, "qemu.pid"),
+	      "its instance: STOPPED, no pidfile");
+	CHECK(other > 0 && kill(other, 0) == 0,
+	      "a process with another start time is left alone");
+	if (other > 0) {
+		kill(other, SIGKILL);
+		waitpid(other, NULL, 0);
+	}
 	/* The control plane's wants, unchanged: nothing restarts. */
 	w[1].want = HOST_WANT_STOPPED;
 	host_apply(h, w, 2);

@@ -17,9 +17,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -601,6 +603,137 @@ test_helpers(void)
 	      "spawn_exit_code");
 }
 
+/* --- hold: the pid recorded before exec (launch.c's qemu.pid) --------- */
+
+struct hold_seen {
+	pid_t pid;
+	bool before_exec; /* the child still ran this binary */
+	int rc;		  /* what hold returns */
+	int report_fd;	  /* >= 0: write the pid there and _exit (crash) */
+};
+
+static int
+hold_cb(pid_t pid, void *ctx)
+{
+	struct hold_seen *h = ctx;
+	char exe[4096];
+	ssize_t n;
+	char path[64];
+
+	h->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	h->before_exec = n > 0 && (exe[n] = '\0', strcmp(exe, self_exe) == 0);
+	if (h->report_fd >= 0) {
+		/* The parent dies here, as ec2d under kill -9 would. */
+		if (write(h->report_fd, &pid, sizeof(pid)) != sizeof(pid))
+			_exit(1);
+		_exit(0);
+	}
+	return h->rc;
+}
+
+static bool
+file_exists(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+static void
+test_hold(void)
+{
+	char marker[64], script[128];
+	const char *argv[] = {SH, "-c", script, NULL};
+	struct hold_seen h = {.report_fd = -1};
+	struct spawn_opts o;
+	unsigned long long st1 = 0, st2 = 0;
+	int status = 0, p[2];
+	pid_t pid = 0, helper, held = 0;
+
+	snprintf(marker, sizeof(marker), "/tmp/ec2d-test-hold-%d", getpid());
+	snprintf(script, sizeof(script), "touch %s", marker);
+	unlink(marker);
+
+	/* Recorded, then released: it runs, and was held until then. */
+	spawn_opts_init(&o, (char *const *)argv);
+	o.hold = hold_cb;
+	o.hold_ctx = &h;
+	CHECK(spawn_start(&o, &pid) == 0 && pid == h.pid, "held start");
+	CHECK(h.before_exec, "hold ran before the exec");
+	CHECK(spawn_wait(pid, 5000, &status) == 0 && status == 0 &&
+		  file_exists(marker),
+	      "released: it ran");
+	unlink(marker);
+
+	/* hold fails: it never runs, the error comes back, no child. */
+	h = (struct hold_seen){.rc = -EIO, .report_fd = -1};
+	pid = 0;
+	CHECK(spawn_start(&o, &pid) == -EIO && pid == 0, "hold error");
+	CHECK(!file_exists(marker), "a failed hold runs nothing");
+	check_no_children("hold error");
+
+	/* The parent dies in hold: the child sees it and never execs. A
+	 * subreaper inherits it here, so its end can be seen. */
+	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
+	CHECK(pipe(p) == 0, "pipe");
+	helper = fork();
+	if (helper == 0) {
+		close(p[0]);
+		h = (struct hold_seen){.report_fd = p[1]};
+		spawn_start(&o, &pid);
+		_exit(2); /* not reached: hold_cb exits */
+	}
+	close(p[1]);
+	CHECK(read(p[0], &held, sizeof(held)) == sizeof(held) && held > 0,
+	      "held child's pid");
+	close(p[0]);
+	CHECK(waitpid(helper, &status, 0) == helper && WIFEXITED(status) &&
+		  WEXITSTATUS(status) == 0,
+	      "parent died in hold");
+	CHECK(held > 0 && spawn_wait(held, 5000, &status) == 0 &&
+		  WIFEXITED(status) && WEXITSTATUS(status) == 127,
+	      "orphaned held child exits 127 (status %d)", status);
+	CHECK(!file_exists(marker), "an orphaned held child never runs");
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	check_no_children("hold orphan");
+
+	/* Start times tell a process from a later one with its pid. */
+	CHECK(spawn_proc_start(getpid(), &st1) == 0 && st1 > 0 &&
+		  spawn_proc_start(getpid(), &st2) == 0 && st1 == st2,
+	      "own start time");
+	CHECK(held <= 0 || spawn_proc_start(held, &st2) == -ESRCH,
+	      "a reaped pid has no start time");
+	unlink(marker);
+}
+
+/* spawn_cmdline_value: QEMU's "-name guest=ID,..." read back. */
+static void
+test_cmdline_value(void)
+{
+	const char *argv[] = {SH, "-c", "sleep 30", "guest=i-0abc,debug=on",
+			      NULL};
+	struct spawn_opts o;
+	char v[32];
+	pid_t pid = 0;
+
+	spawn_opts_init(&o, (char *const *)argv);
+	CHECK(spawn_start(&o, &pid) == 0, "start sh");
+	CHECK(spawn_cmdline_value(pid, "guest", v, sizeof(v)) == 0 &&
+		  strcmp(v, "i-0abc") == 0,
+	      "guest value");
+	CHECK(spawn_cmdline_value(pid, "gues", v, sizeof(v)) == -ENOENT,
+	      "a prefix of a key is not the key");
+	CHECK(spawn_cmdline_value(pid, "guest", v, 4) == -ENAMETOOLONG,
+	      "too long");
+	CHECK(spawn_cmdline_has(pid, "guest=i-0abc") &&
+		  !spawn_cmdline_has(pid, "guest=i-0ab"),
+	      "cmdline_has");
+	spawn_kill(pid, NULL);
+	CHECK(spawn_cmdline_value(pid, "guest", v, sizeof(v)) == -ESRCH,
+	      "gone");
+	check_no_children("cmdline value");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -622,6 +755,8 @@ main(int argc, char **argv)
 	test_join_fds();
 	test_uid_drop();
 	test_start_wait_kill();
+	test_hold();
+	test_cmdline_value();
 	test_helpers();
 	return UNIT_DONE();
 }
