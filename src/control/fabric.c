@@ -38,6 +38,14 @@ fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 			    sizeof(nc.imds_key), HOST_IMDS_KEY_LEN, false,
 			    e) < 0)
 		goto fail;
+	/* The registry names it absolutely: gc runs from anywhere. */
+	{
+		char *abs = realpath(cfg->data_dir, NULL);
+
+		snprintf(nc.data_dir, sizeof(nc.data_dir), "%s",
+			 abs ? abs : cfg->data_dir);
+		free(abs);
+	}
 	nc.nhosts = cloud_nhosts(cfg);
 	for (size_t h = 0; h < nc.nhosts; h++)
 		nc.hosts[h] = f->host_no[h] = cloud_host_no(cfg, h);
