@@ -44,8 +44,8 @@ stop_host(const struct config *cfg, const char *id)
 	struct err e = {"", ""};
 	struct host *h;
 
-	snprintf(hc.id, sizeof(hc.id), "%s", id);
-	snprintf(hc.state_dir, sizeof(hc.state_dir), "%.900s/hosts/%s",
+	snprintf(hc.id, sizeof(hc.id), "%.31s", id);
+	snprintf(hc.state_dir, sizeof(hc.state_dir), "%.900s/hosts/%.31s",
 		 cfg->data_dir, id);
 	snprintf(hc.qemu, sizeof(hc.qemu), "%s", cfg->qemu);
 	snprintf(hc.qemu_img, sizeof(hc.qemu_img), "%s", cfg->qemu_img);
