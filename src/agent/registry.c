@@ -17,11 +17,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/net/net_file.h"
 #include "agent/net/net_name.h"
 #include "common/params.h"
+
+#define HOLD_WAIT_MS  2000
+#define HOLD_RETRY_MS 50
 
 static int
 entry_path(const char *dir, const char *tag, char *out, size_t size)
@@ -78,8 +82,16 @@ registry_hold(const char *dir, const char *tag, const char *data_dir,
 		rc = -EINVAL;
 	if (rc == 0)
 		rc = net_file_mkdir_p(dir, 0755);
-	if (rc == 0)
+	/* gc holds an entry for a moment to look at it: wait that out,
+	 * bounded; a removal under way takes longer and wins. */
+	for (int tries = 0; rc == 0 || rc == -EBUSY; tries++) {
+		struct timespec pause = {0, HOLD_RETRY_MS * 1000000L};
+
 		rc = open_locked(path, true, &fd);
+		if (rc != -EBUSY || tries * HOLD_RETRY_MS >= HOLD_WAIT_MS)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (rc < 0)
 		return rc;
 	n = snprintf(text, sizeof(text),

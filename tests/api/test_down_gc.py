@@ -177,3 +177,34 @@ def test_gc_removes_deployments_whose_data_directory_is_gone():
         shutil.rmtree(gone.data_dir, ignore_errors=True)
         ec2d("gc", "--yes")
         live.close()
+
+
+def test_orphans_are_listed_and_kept_without_orphans():
+    """A deployment without a registry entry (an ec2d older than the
+    registry made it) is an orphan: listed, and --yes alone keeps it."""
+    s = Server("--rate-limit", "0", "--stop-instances-on-exit", "false")
+    tag = s.net_tag()
+    entry = os.path.join(REGISTRY, tag)
+    try:
+        kill9(s)
+        shutil.rmtree(s.data_dir)
+        os.unlink(entry)
+        left = everything(tag)
+        assert left["namespaces"] and left["processes"], left
+        want = "orphan %s - namespaces=%d processes=%d cgroups=%d" % (
+            tag, len(left["namespaces"]), len(left["processes"]),
+            len(left["cgroups"]))
+        assert want in gc_lines()
+        assert "removed %s" % tag not in gc_lines("--yes")
+        assert everything(tag) == left
+    finally:
+        if s.proc:
+            kill9(s)
+        shutil.rmtree(s.data_dir, ignore_errors=True)
+        # Registered again as gone (whatever else runs on the machine,
+        # --orphans could be refused), so plain --yes removes it.
+        if everything(tag)["namespaces"] and not os.path.exists(entry):
+            with open(entry, "w") as f:
+                f.write("data_dir=/nonexistent/ec2d-test\n")
+        ec2d("gc", "--yes")
+        assert nothing_of(tag) == {}
