@@ -190,7 +190,8 @@ teardown_net(const char *tag, int grace_ms, struct err *e)
 	net_name_ns_prefix(tag, prefix);
 	strlist_init(&nss);
 	rc = netns_list(prefix, &nss);
-	/* dnsmasq first, by its pid file (net_destroy); then the rest. */
+	/* Everything in them first (QEMU, dnsmasq): no pid file is needed,
+	 * and net_destroy then finds nothing running. */
 	for (size_t i = 0; rc == 0 && i < nss.n; i++)
 		if (netns_end_pids(nss.v[i], grace_ms) > 0)
 			log_msg(LOG_WARN, "processes survive SIGKILL",
