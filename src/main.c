@@ -1,5 +1,5 @@
 /*
- * main.c - the ec2d command line: serve, env, actions, version.
+ * main.c - the ec2d command line: serve, env, down, gc, actions, version.
  *
  * `serve` takes the data directory (creating it), locks it so two ec2d
  * never share one, opens the store, creates the account and its root
@@ -31,6 +31,7 @@
 #include "control/control.h"
 #include "control/cloud.h"
 #include "control/images.h"
+#include "control/teardown.h"
 #include "store/access_keys.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -42,11 +43,17 @@ static const char usage[] =
     "Commands:\n"
     "  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
     "  env       print export lines that point aws-cli and boto3 at ec2d\n"
+    "  down      power off the guests of --data-dir and remove all its\n"
+    "            deployment made on this machine (the data stays)\n"
+    "  gc [--yes [--orphans]]   list (--yes: remove) deployments whose\n"
+    "            data directory is gone; --orphans also those found\n"
+    "            only by name\n"
     "  actions   print the implemented actions (docs/api-coverage.md)\n"
     "  faults    print the crash points of EC2D_FAULT (tests)\n"
     "  version   print the version\n"
     "\n"
-    "Options (serve and env; also as `key = value` lines in --config):\n"
+    "Options (serve, env and down; also as `key = value` lines in\n"
+    "--config):\n"
     "  --config FILE          read settings from FILE first\n"
     "  --data-dir DIR         state directory [/var/lib/ec2d]\n"
     "  --listen HOST:PORT     address to serve on [127.0.0.1:8799];\n"
@@ -617,6 +624,70 @@ out:
 	return rc;
 }
 
+/*
+ * `ec2d down`: refused while an ec2d serves the directory (its lock):
+ * stopping a server is its supervisor's business, and a restart by one
+ * would race the removal. The lock is held throughout, so none starts.
+ */
+static int
+cmd_down(struct config *cfg)
+{
+	struct store *store = NULL;
+	struct err e = {"", ""};
+	char path[CONFIG_PATH_MAX + 16], tag[8] = "";
+	int lock, rc = 1;
+
+	log_set_level(LOG_WARN);
+	snprintf(path, sizeof(path), "%s/ec2d.db", cfg->data_dir);
+	if (access(path, F_OK) < 0)
+		return die("no deployment at %s", cfg->data_dir);
+	snprintf(path, sizeof(path), "%s/lock", cfg->data_dir);
+	lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return die("the data directory %s is not usable",
+			   cfg->data_dir);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		close(lock);
+		return die("%s is served by a running ec2d: stop it first",
+			   cfg->data_dir);
+	}
+	if (store_open(cfg->data_dir, &store, &e) < 0) {
+		die("cannot open the store: %s", e.message);
+	} else if (teardown_down(cfg, store, tag, &e) < 0) {
+		die("%s", e.message);
+	} else {
+		printf("ec2d: deployment %s of %s removed from this machine; "
+		       "its data directory stays\n",
+		       tag[0] ? tag : "(no network)", cfg->data_dir);
+		rc = 0;
+	}
+	store_close(store);
+	close(lock);
+	return rc;
+}
+
+static int
+cmd_gc(int argc, char **argv)
+{
+	struct err e = {"", ""};
+	bool yes = false, orphans = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--yes") == 0)
+			yes = true;
+		else if (strcmp(argv[i], "--orphans") == 0)
+			orphans = true;
+		else
+			return die("gc: unknown argument '%s'", argv[i]) + 1;
+	}
+	if (orphans && !yes)
+		return die("%s", "gc: --orphans goes with --yes") + 1;
+	log_set_level(LOG_WARN);
+	if (teardown_gc(yes, orphans, stdout, &e) < 0)
+		return die("%s", e.message);
+	return 0;
+}
+
 /* The coverage table, from the action tables themselves. */
 static int
 cmd_actions(void)
@@ -664,11 +735,16 @@ main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "env") != 0) {
+	if (strcmp(cmd, "gc") == 0)
+		return cmd_gc(argc, argv);
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "env") != 0 &&
+	    strcmp(cmd, "down") != 0) {
 		fputs(usage, stderr);
 		return 2;
 	}
 	if (parse_options(argc - 1, argv + 1, &cfg) < 0)
 		return 2;
+	if (strcmp(cmd, "down") == 0)
+		return cmd_down(&cfg);
 	return strcmp(cmd, "serve") == 0 ? cmd_serve(&cfg) : cmd_env(&cfg);
 }

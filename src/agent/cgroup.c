@@ -408,3 +408,59 @@ cgroup_remove(struct cgroups *cg, const char *id)
 	}
 	return rc;
 }
+
+#define FIND_DEPTH 6
+
+static void
+find_in(const char *dir, const char *prefix, int depth, struct strlist *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+
+		/* DT_DIR only: v1's "cpu,cpuacct" links would count twice. */
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+			(int)sizeof(path))
+			continue;
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			strlist_add(out, path);
+		else if (depth < FIND_DEPTH)
+			find_in(path, prefix, depth + 1, out);
+	}
+	closedir(d);
+}
+
+int
+cgroup_find(const char *root, const char *prefix, struct strlist *out)
+{
+	if (!prefix[0])
+		return -EINVAL;
+	find_in(root, prefix, 0, out);
+	return out->failed ? -ENOMEM : 0;
+}
+
+int
+cgroup_destroy_named(const char *root, const char *prefix)
+{
+	struct strlist found;
+	int left = 0;
+
+	strlist_init(&found);
+	if (cgroup_find(root, prefix, &found) < 0)
+		left = -ENOMEM;
+	for (size_t i = 0; left >= 0 && i < found.n; i++) {
+		struct cgroups cg = {.mode = CGROUP_V2, .n = 1};
+
+		/* One folder at a time: its mode only says "not NONE". */
+		snprintf(cg.base[0], sizeof(cg.base[0]), "%s", found.v[i]);
+		cgroup_destroy(&cg);
+		left += access(found.v[i], F_OK) == 0;
+	}
+	strlist_free(&found);
+	return left;
+}

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/strlist.h"
+
 #define CGROUP_FDS_MAX 2 /* v1: cpu and memory; v2: one */
 
 enum cgroup_mode { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
@@ -68,5 +70,16 @@ void cgroup_destroy(struct cgroups *cg);
 
 /* Remove id's cgroup; it must be empty (its QEMU gone). 0 or -errno. */
 int cgroup_remove(struct cgroups *cg, const char *id);
+
+/*
+ * cgroup_find - the host folders below root whose name starts with prefix
+ * ("ec2d-TAG-"), whoever made them: v2 keeps them at the root, v1 below
+ * the cgroup of the ec2d that made them, so every hierarchy is searched
+ * (a few levels deep; a match is not descended into). Paths into out.
+ */
+int cgroup_find(const char *root, const char *prefix, struct strlist *out);
+
+/* cgroup_destroy() of every folder cgroup_find() names; the number left. */
+int cgroup_destroy_named(const char *root, const char *prefix);
 
 #endif

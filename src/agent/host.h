@@ -220,6 +220,9 @@ int host_user_resolve(const struct host_user_ask *ask, struct host_user *ret,
 
 struct host_net_config {
 	char tag[8]; /* 4-6 of [a-z0-9]: names every object */
+	/* Recorded with the tag in the machine's registry (ec2d gc); "":
+	 * no entry. */
+	char data_dir[HOST_PATH_MAX];
 	/* The IMDS token key (HOST_IMDS_KEY_LEN bytes as hex), kept by the
 	 * control plane so tokens outlive a restart. */
 	char imds_key[2 * HOST_IMDS_KEY_LEN + 1];
@@ -313,5 +316,45 @@ size_t host_net_reads(struct host_net *n, struct host_read *out, size_t max);
 
 /* Called (from any thread) when a guest first read its metadata. */
 void host_net_set_notify(struct host_net *n, void (*fn)(void *ctx), void *ctx);
+
+/* ---- the deployments of this machine (ec2d down, ec2d gc) ---- */
+
+/*
+ * What one deployment left on this machine: the namespaces named
+ * ec2d-<tag>-*, the processes in them (QEMU, dnsmasq), the cgroup
+ * folders named ec2d-<tag>-*, and its registry entry (agent/registry.h).
+ */
+struct host_deployment {
+	char tag[8];
+	bool registered;	      /* false: an orphan, found by name only */
+	char data_dir[HOST_PATH_MAX]; /* as registered */
+	bool served;		      /* a running ec2d holds its entry */
+	long pid;		      /* ... that ec2d (or the last one) */
+	bool data_dir_here;	      /* the same data directory still exists */
+	size_t namespaces, processes, cgroups;
+};
+
+/*
+ * Every deployment of this machine: each registry entry, then each tag
+ * that only names namespaces, cgroups or run directories (orphans, e.g.
+ * of an ec2d older than the registry), sorted by tag. *ret is malloc'd.
+ */
+int host_deployments(struct host_deployment **ret, size_t *ret_n,
+		     struct err *e);
+
+/*
+ * Remove all deployment tag made on this machine: end the processes in
+ * its namespaces (SIGTERM, then SIGKILL after grace_ms), delete the
+ * namespaces, its run directory /run/ec2d-<tag> and its cgroups, then
+ * its registry entry. Holds the entry's lock throughout; refuses when a
+ * running ec2d holds it. Data directories are not touched.
+ */
+int host_teardown(const char *tag, int grace_ms, struct err *e);
+
+/*
+ * The pid of a running ec2d (other than the caller) that holds no
+ * registry entry, so may own objects found only by name; 0 when none.
+ */
+long host_unregistered_ec2d(void);
 
 #endif

@@ -169,6 +169,7 @@ static const struct field user_fields[] = {
 static const struct field net_config_fields[] = {
     STR(host_net_config, tag),
     STR(host_net_config, imds_key),
+    STR(host_net_config, data_dir),
     UINTS(host_net_config, hosts, nhosts),
 };
 

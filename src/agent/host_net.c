@@ -9,13 +9,16 @@
  */
 #include "agent/host.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/imds/imds_server.h"
 #include "agent/net/net.h"
+#include "agent/registry.h"
 #include "common/log.h"
 
 #define READS_MAX 4096
@@ -27,6 +30,8 @@ struct host_net {
 	unsigned vpcs_listening[VPCS_MAX];
 	size_t nvpcs;
 	unsigned char token_key[IMDS_TOKEN_KEY_LEN];
+	int registry_fd; /* holds the registry entry; -1: none */
+	char tag[8];
 
 	pthread_mutex_t lock; /* guards what follows */
 	struct host_metadata *md;
@@ -103,6 +108,26 @@ key_of(const char *hex, unsigned char key[IMDS_TOKEN_KEY_LEN], struct err *e)
 	return 0;
 }
 
+/* The machine's registry entry of the tag, held while the network is. */
+static int
+registry_enter(struct host_net *n, const struct host_net_config *cfg,
+	       struct err *e)
+{
+	int rc = registry_hold(REGISTRY_DIR, cfg->tag, cfg->data_dir,
+			       &n->registry_fd);
+
+	if (rc == -EBUSY)
+		return err_set(e, "InternalError",
+			       "deployment %s is held by another process "
+			       "(ec2d down or ec2d gc)",
+			       cfg->tag);
+	if (rc < 0)
+		return err_set(e, "InternalError",
+			       "cannot register deployment %s in %s: %s",
+			       cfg->tag, REGISTRY_DIR, strerror(-rc));
+	return 0;
+}
+
 int
 host_net_open(const struct host_net_config *cfg, struct host_net **ret,
 	      struct host_net_info *info, struct err *e)
@@ -119,6 +144,7 @@ host_net_open(const struct host_net_config *cfg, struct host_net **ret,
 	if (!n)
 		return err_set(e, "InternalError", "Out of memory.");
 	pthread_mutex_init(&n->lock, NULL);
+	n->registry_fd = -1;
 	n->read = calloc(READS_MAX, sizeof(*n->read));
 	if (!n->read) {
 		err_set(e, "InternalError", "Out of memory.");
@@ -131,6 +157,10 @@ host_net_open(const struct host_net_config *cfg, struct host_net **ret,
 		goto fail;
 	}
 	snprintf(nc.tag, sizeof(nc.tag), "%.6s", cfg->tag);
+	snprintf(n->tag, sizeof(n->tag), "%.6s", cfg->tag);
+	/* Registered before anything exists, so gc can find all of it. */
+	if (cfg->data_dir[0] && registry_enter(n, cfg, e) < 0)
+		goto fail;
 	if (net_open(&nc, &n->net, e) < 0)
 		goto fail;
 	for (size_t h = 0; h < cfg->nhosts; h++)
@@ -159,9 +189,15 @@ host_net_close(struct host_net *n, bool destroy)
 	if (!n)
 		return;
 	imds_server_free(n->imds);
-	if (n->net && destroy && net_destroy(n->net, &e) < 0)
+	if (n->net && destroy && net_destroy(n->net, &e) < 0) {
 		log_msg(LOG_WARN, "network destroy failed", "error=\"%s\"",
 			e.message);
+		destroy = false; /* the entry stays: gc can finish it */
+	}
+	if (destroy && n->registry_fd >= 0)
+		registry_drop(REGISTRY_DIR, n->tag, n->registry_fd);
+	else if (n->registry_fd >= 0)
+		close(n->registry_fd);
 	net_close(n->net);
 	free(n->md);
 	free(n->read);

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cloud.h"
-#include "common/ids.h"
 #include "common/log.h"
 #include "store/meta.h"
 
@@ -24,39 +23,6 @@ struct fabric {
 
 _Static_assert(CONFIG_MAX_HOSTS <= HOST_NET_HOSTS_MAX, "hosts");
 
-/* A meta value made once: n random bytes as hex, or text when text. */
-static int
-meta_once(struct store *s, const char *key, char *val, size_t size, size_t n,
-	  bool text, struct err *e)
-{
-	struct store_tx *tx = store_begin(s, true, e);
-	int rc;
-
-	if (!tx)
-		return -1;
-	rc = store_meta_get(tx, key, val, size, e);
-	if (rc == 1) {
-		if (text) {
-			id_random_text(val, n, 0);
-			for (char *p = val; *p; p++)
-				if (*p >= 'A' && *p <= 'Z')
-					*p = (char)(*p - 'A' + 'a');
-		} else {
-			unsigned char r[64];
-
-			id_random(r, n);
-			for (size_t i = 0; i < n; i++)
-				snprintf(val + 2 * i, 3, "%02x", r[i]);
-		}
-		rc = store_meta_set(tx, key, val, e);
-	}
-	if (rc < 0) {
-		store_rollback(tx);
-		return -1;
-	}
-	return store_commit(tx, e);
-}
-
 int
 fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 	    struct err *e)
@@ -66,10 +32,20 @@ fabric_open(const struct config *cfg, struct store *s, struct fabric **ret,
 
 	if (!f)
 		return err_set(e, "InternalError", "Out of memory.");
-	if (meta_once(s, "net_tag", nc.tag, sizeof(nc.tag), 5, true, e) < 0 ||
-	    meta_once(s, "imds_token_key", nc.imds_key, sizeof(nc.imds_key),
-		      HOST_IMDS_KEY_LEN, false, e) < 0)
+	if (store_meta_once(s, "net_tag", nc.tag, sizeof(nc.tag), 5, true, e) <
+		0 ||
+	    store_meta_once(s, "imds_token_key", nc.imds_key,
+			    sizeof(nc.imds_key), HOST_IMDS_KEY_LEN, false,
+			    e) < 0)
 		goto fail;
+	/* The registry names it absolutely: gc runs from anywhere. */
+	{
+		char *abs = realpath(cfg->data_dir, NULL);
+
+		snprintf(nc.data_dir, sizeof(nc.data_dir), "%s",
+			 abs ? abs : cfg->data_dir);
+		free(abs);
+	}
 	nc.nhosts = cloud_nhosts(cfg);
 	for (size_t h = 0; h < nc.nhosts; h++)
 		nc.hosts[h] = f->host_no[h] = cloud_host_no(cfg, h);

@@ -3,7 +3,10 @@
  */
 #include "meta.h"
 
+#include <stdio.h>
+
 #include "db.h"
+#include "common/ids.h"
 
 struct meta_out {
 	char *val;
@@ -40,4 +43,45 @@ store_meta_set(struct store_tx *tx, const char *key, const char *val,
 			       "value=excluded.value",
 			       e, key, val),
 		       e);
+}
+
+static void
+random_value(char *val, size_t n, bool text)
+{
+	if (text) {
+		id_random_text(val, n, 0);
+		for (char *p = val; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	} else {
+		unsigned char r[64];
+
+		id_random(r, n);
+		for (size_t i = 0; i < n; i++)
+			snprintf(val + 2 * i, 3, "%02x", r[i]);
+	}
+}
+
+int
+store_meta_once(struct store *s, const char *key, char *val, size_t size,
+		size_t n, bool text, struct err *e)
+{
+	struct store_tx *tx;
+	int rc;
+
+	if (n > 64 || size < (text ? n + 1 : 2 * n + 1))
+		return err_set(e, "InternalError", "meta %s: too long", key);
+	tx = store_begin(s, true, e);
+	if (!tx)
+		return -1;
+	rc = store_meta_get(tx, key, val, size, e);
+	if (rc == 1) {
+		random_value(val, n, text);
+		rc = store_meta_set(tx, key, val, e);
+	}
+	if (rc < 0) {
+		store_rollback(tx);
+		return -1;
+	}
+	return store_commit(tx, e);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "meta.h"
 #include "migrations.h"
 
 #define POOL_SIZE	8
@@ -110,6 +111,20 @@ sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * The key of the Describe calls' NextToken MACs (services/ec2/paginate.h),
+ * made with the store so every API server sharing it accepts the tokens
+ * of the others, and no other deployment's.
+ */
+static int
+page_secret_once(struct store *s, struct err *e)
+{
+	char hex[65];
+
+	return store_meta_once(s, "page_token_key", hex, sizeof(hex), 32, false,
+			       e);
+}
+
 int
 store_open(const char *dir, struct store **ret, struct err *e)
 {
@@ -144,7 +159,8 @@ store_open(const char *dir, struct store **ret, struct err *e)
 	for (int i = 0; i < POOL_SIZE; i++)
 		if (conn_open(&s->pool[i], path, e) < 0)
 			goto fail;
-	if (migrate(s->pool[0].db, &s->version, e) < 0)
+	if (migrate(s->pool[0].db, &s->version, e) < 0 ||
+	    page_secret_once(s, e) < 0)
 		goto fail;
 	*ret = s;
 	return 0;

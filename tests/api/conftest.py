@@ -19,6 +19,23 @@ import boto3
 import pytest
 from botocore.config import Config
 
+# Every ec2d-test-* folder this session makes (Server's data directories
+# and the tests' own), for the leak check at the end of the session.
+MADE_DIRS = []
+_mkdtemp = tempfile.mkdtemp
+
+
+def _recording_mkdtemp(*args, **kwargs):
+    path = _mkdtemp(*args, **kwargs)
+    if os.path.basename(path).startswith("ec2d-test-"):
+        MADE_DIRS.append(path)
+    return path
+
+
+tempfile.mkdtemp = _recording_mkdtemp
+# The deployment tags of this session's servers (Server records them).
+SESSION_TAGS = set()
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, os.environ.get("EC2D_BIN", "build/ec2d"))
 FIXTURES = os.path.join(ROOT, "tests", "data", "ec2-requests")
@@ -63,6 +80,8 @@ class Server:
         line = out[out.index(b"ready at "):].split(b"\n")[0].decode()
         self.url = line.split()[2]
         self.startup_output = out.decode()
+        if self.net_tag():
+            SESSION_TAGS.add(self.net_tag())
 
     def log(self):
         try:
@@ -171,3 +190,61 @@ def aws(request, server):
 
 def error_code(excinfo):
     return excinfo.value.response["Error"]["Code"]
+
+
+# ---- nothing may be left behind -------------------------------------------
+#
+# At the end of the session every namespace, cgroup, process, run
+# directory, registry entry and ec2d-test-* folder that appeared during it
+# and belongs to it (one of its deployment tags or folders) must be gone;
+# else the session fails with the list. EC2D_LEAK_CHECK=all counts every
+# new ec2d object on the machine (for a machine nothing else uses).
+
+def _ec2d_objects():
+    """Names of the ec2d objects on this machine now."""
+    found = set()
+    p = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                       text=True)
+    found |= {"netns " + n for n in p.stdout.split() if n.startswith("ec2d-")}
+    for d in glob.glob("/sys/fs/cgroup/ec2d-*") + glob.glob(
+            "/sys/fs/cgroup/*/**/ec2d-*", recursive=True):
+        found.add("cgroup " + d)
+    found |= {"run " + d for d in glob.glob("/run/ec2d-*")}
+    found |= {"registry " + d for d in glob.glob("/run/ec2d/deployments/*")}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                comm = f.read().strip()
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if comm in ("qemu-system-x86", "dnsmasq", "ec2d"):
+            found.add("process %s %s" % (pid, cmd.strip()[:300]))
+    return found
+
+
+def _ours(item, tags, dirs):
+    if os.environ.get("EC2D_LEAK_CHECK") == "all":
+        return True
+    return any("ec2d-%s" % t in item or item.endswith("/" + t)
+               for t in tags) or any(d in item for d in dirs)
+
+
+def pytest_sessionstart(session):
+    session.ec2d_before = _ec2d_objects()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session, "ec2d_before", None)
+    if before is None:
+        return
+    dirs = list(MADE_DIRS)
+    left = sorted(o for o in _ec2d_objects() - before
+                  if _ours(o, SESSION_TAGS, dirs))
+    left += ["folder " + d for d in dirs if os.path.exists(d)]
+    if left:
+        session.exitstatus = 1
+        print("\nleft behind by the test session:\n  " + "\n  ".join(left))

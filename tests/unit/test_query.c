@@ -409,58 +409,112 @@ test_wildcards(void)
 		      "wildcard '%s' on '%s'", cases[i].pattern, cases[i].s);
 }
 
+/* Parse req as a page of listing "L" under secret k; the token or "". */
+static int
+page_of(const char *req, const unsigned char *k, struct page *pg, struct err *e)
+{
+	struct param *p = decode_str(req, e);
+	int rc = p ? page_parse_keyed(p, k, "L", 1, 10, pg, e) : -1;
+
+	params_free(p);
+	return rc;
+}
+
+static void
+test_paginate_tokens(void)
+{
+	unsigned char k1[PAGE_SECRET_LEN] = {1}, k2[PAGE_SECRET_LEN] = {2};
+	char token[256] = "", other[256], key[PAGE_KEY_MAX], req[400];
+	struct page pg, pg2;
+	struct err e;
+
+	CHECK(page_of("Filter.1.Name=a&Filter.1.Value.1=x", k1, &pg, &e) == 0,
+	      "parse");
+	CHECK(page_token_encode(&pg, "i-0123\x01x", token, sizeof(token)) ==
+		      0 &&
+		  page_token_decode(&pg, token, key, sizeof(key)) == 0 &&
+		  strcmp(key, "i-0123\x01x") == 0,
+	      "token round trip");
+	snprintf(req, sizeof(req),
+		 "MaxResults=7&Filter.1.Name=a&Filter.1.Value.1=x&NextToken=%s",
+		 token);
+	CHECK(page_of(req, k1, &pg2, &e) == 0 &&
+		  strcmp(pg2.after, "i-0123\x01x") == 0 && pg2.max == 7,
+	      "the same filters, another MaxResults: accepted");
+	snprintf(req, sizeof(req),
+		 "Filter.1.Name=a&Filter.1.Value.1=y&NextToken=%s", token);
+	CHECK(page_of(req, k1, &pg2, &e) < 0 &&
+		  strcmp(e.code, "InvalidPaginationToken") == 0,
+	      "another filter value: refused");
+	snprintf(req, sizeof(req), "NextToken=%s", token);
+	CHECK(page_of(req, k1, &pg2, &e) < 0, "filters dropped: refused");
+	snprintf(req, sizeof(req),
+		 "Filter.1.Name=a&Filter.1.Value.1=x&NextToken=%s", token);
+	CHECK(page_of(req, k2, &pg2, &e) < 0,
+	      "another deployment's secret: refused");
+	{
+		struct param *p = decode_str("Filter.1.Name=a&Filter.1."
+					     "Value.1=x",
+					     &e);
+
+		CHECK(page_parse_keyed(p, k1, "M", 1, 10, &pg2, &e) == 0 &&
+			  page_token_decode(&pg2, token, key, sizeof(key)) < 0,
+		      "a token of another listing");
+		params_free(p);
+	}
+	/* Forged: the key changed, the MAC kept; and one bit flipped. */
+	page_token_encode(&pg, "i-9999\x01x", other, sizeof(other));
+	memcpy(other, token, 22); /* 16 bytes of MAC: 21.3 characters */
+	CHECK(page_token_decode(&pg, other, key, sizeof(key)) < 0,
+	      "another key under the old MAC");
+	snprintf(other, sizeof(other), "%s", token);
+	other[3] = other[3] == 'A' ? 'B' : 'A';
+	CHECK(page_token_decode(&pg, other, key, sizeof(key)) < 0,
+	      "one character changed");
+	CHECK(page_token_decode(&pg, "garbage!", key, sizeof(key)) < 0,
+	      "garbage");
+	CHECK(page_token_decode(&pg, "Zm9v", key, sizeof(key)) < 0,
+	      "too short for a MAC");
+	CHECK(page_token_encode(&pg, "", token, sizeof(token)) < 0,
+	      "no token for an empty key");
+}
+
 static void
 test_paginate(void)
 {
 	const char *keys[] = {"a", "b", "c", "d", "e"};
-	char token[256] = "", key[PAGE_KEY_MAX];
+	unsigned char k[PAGE_SECRET_LEN] = {7};
+	char token[256] = "";
 	struct page pg;
 	struct err e;
 	int seen = 0, pages = 0;
 
-	CHECK(page_token_encode("L", "i-0123\x01x", token, sizeof(token)) ==
-		      0 &&
-		  page_token_decode(token, "L", key, sizeof(key)) == 0 &&
-		  strcmp(key, "i-0123\x01x") == 0,
-	      "token round trip");
-	CHECK(page_token_decode(token, "M", key, sizeof(key)) < 0,
-	      "a token of another listing");
-	CHECK(page_token_decode("garbage!", "L", key, sizeof(key)) < 0,
-	      "garbage");
-	CHECK(page_token_decode("Zm9v", "L", key, sizeof(key)) < 0,
-	      "base64 without the prefix");
-	page_token_encode("L", "", token, sizeof(token));
-	CHECK(page_token_decode(token, "L", key, sizeof(key)) < 0,
-	      "a token with an empty key");
+	test_paginate_tokens();
 	/* Walk five items two at a time, as a client loop would. */
-	token[0] = '\0';
 	do {
 		char req[300];
-		struct param *p;
 
 		snprintf(req, sizeof(req), "MaxResults=2%s%s",
 			 token[0] ? "&NextToken=" : "", token);
-		p = decode_str(req, &e);
-		CHECK(page_parse(p, "L", 1, 10, &pg, &e) == 0, "page_parse");
+		CHECK(page_of(req, k, &pg, &e) == 0, "page_parse");
 		for (int i = 0; i < 5; i++)
 			if (page_take(&pg, keys[i]))
 				seen++;
 		token[0] = '\0';
 		if (pg.more)
-			page_token_encode("L", pg.last, token, sizeof(token));
-		params_free(p);
+			page_token_encode(&pg, pg.last, token, sizeof(token));
 	} while (token[0] && ++pages < 10);
 	CHECK(seen == 5 && pages == 2, "5 items in 3 pages: seen %d, %d", seen,
 	      pages);
 	{
 		struct param *p = decode_str("MaxResults=1001", &e);
 
-		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
+		CHECK(page_parse_keyed(p, k, "L", 5, 1000, &pg, &e) < 0 &&
 			  strcmp(e.code, "InvalidParameterValue") == 0,
 		      "MaxResults over the range");
 		params_free(p);
 		p = decode_str("NextToken=abc", &e);
-		CHECK(page_parse(p, "L", 5, 1000, &pg, &e) < 0 &&
+		CHECK(page_parse_keyed(p, k, "L", 5, 1000, &pg, &e) < 0 &&
 			  strcmp(e.code, "InvalidPaginationToken") == 0,
 		      "bad token: %s", e.code);
 		params_free(p);

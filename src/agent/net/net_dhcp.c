@@ -149,18 +149,6 @@ net_dhcp_reload(pid_t pid, const char *conf, const char *netns)
 	return rc;
 }
 
-static bool
-wait_exit(int pidfd, int ms)
-{
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-	/* A pidfd polls readable once the process has exited. */
-	while (poll(&p, 1, ms) < 0)
-		if (errno != EINTR)
-			return false;
-	return p.revents != 0;
-}
-
 int
 net_dhcp_stop(pid_t pid, const char *conf, const char *netns)
 {
@@ -168,12 +156,7 @@ net_dhcp_stop(pid_t pid, const char *conf, const char *netns)
 
 	if (fd < 0)
 		return fd == -ESRCH ? 0 : fd;
-	rc = send_signal(fd, SIGTERM);
-	if (rc == 0 && !wait_exit(fd, NET_DHCP_STOP_MS)) {
-		rc = send_signal(fd, SIGKILL);
-		if (rc == 0 && !wait_exit(fd, NET_DHCP_STOP_MS))
-			rc = -ETIMEDOUT;
-	}
+	rc = netns_pidfd_end(fd, NET_DHCP_STOP_MS);
 	close(fd);
-	return rc == -ESRCH ? 0 : rc;
+	return rc;
 }

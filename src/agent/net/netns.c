@@ -13,14 +13,17 @@
 #include <linux/if_tun.h>
 #include <linux/magic.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -233,4 +236,71 @@ netns_pids(const char *name, struct strlist *out)
 	}
 	closedir(d);
 	return out->failed ? -ENOMEM : 0;
+}
+
+static int
+pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno
+								       : 0;
+}
+
+/* A pidfd polls readable once its process has exited. */
+static bool
+pidfd_exited(int pidfd, int ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	while (poll(&p, 1, ms) < 0)
+		if (errno != EINTR)
+			return false;
+	return p.revents != 0;
+}
+
+int
+netns_pidfd_end(int pidfd, int grace_ms)
+{
+	int rc = pidfd_signal(pidfd, SIGTERM);
+
+	if (rc == 0 && !pidfd_exited(pidfd, grace_ms)) {
+		rc = pidfd_signal(pidfd, SIGKILL);
+		if (rc == 0 && !pidfd_exited(pidfd, grace_ms))
+			rc = -ETIMEDOUT;
+	}
+	return rc == -ESRCH ? 0 : rc;
+}
+
+int
+netns_end_pids(const char *name, int grace_ms)
+{
+	struct strlist pids;
+	int fds[256], n = 0, left = 0, rc;
+
+	strlist_init(&pids);
+	rc = netns_pids(name, &pids);
+	for (size_t i = 0; rc == 0 && i < pids.n && n < 256; i++) {
+		long long pid;
+		char *sp = strchr(pids.v[i], ' ');
+
+		if (sp)
+			*sp = '\0';
+		if (parse_ll(pids.v[i], 1, INT32_MAX, &pid) < 0)
+			continue;
+		fds[n] = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		/* Checked once pinned: the pid cannot be another's now. */
+		if (fds[n] < 0 || !netns_has_pid(name, (pid_t)pid)) {
+			if (fds[n] >= 0)
+				close(fds[n]);
+			continue;
+		}
+		pidfd_signal(fds[n++], SIGTERM);
+	}
+	for (int i = 0; i < n; i++) {
+		left += netns_pidfd_end(fds[i], grace_ms) < 0;
+		close(fds[i]);
+	}
+	if (rc == 0 && pids.n > 256)
+		left += (int)(pids.n - 256);
+	strlist_free(&pids);
+	return rc < 0 ? rc : left;
 }

@@ -43,4 +43,18 @@ bool netns_has_pid(const char *name, pid_t pid);
 /* Processes whose network namespace is the named one ("PID COMM"). */
 int netns_pids(const char *name, struct strlist *out);
 
+/*
+ * netns_pidfd_end - end the process behind pidfd: SIGTERM, and SIGKILL
+ * when it still runs after grace_ms. 0 once it has exited (or was gone);
+ * -ETIMEDOUT when it outlives SIGKILL by grace_ms; -errno.
+ */
+int netns_pidfd_end(int pidfd, int grace_ms);
+
+/*
+ * netns_end_pids - end every process in the namespace (netns_pidfd_end,
+ * all signalled before any is waited for). The number still running
+ * after that, or -errno. For removing a deployment whose ec2d is gone.
+ */
+int netns_end_pids(const char *name, int grace_ms);
+
 #endif

@@ -246,7 +246,7 @@ ec2_describe_images(struct action_ctx *c, struct out *o, struct err *e)
 	    param_strlist(c->req, "ExecutableBy", 100, &by, e) < 0 ||
 	    param_bool(c->req, "IncludeDeprecated", &flag, e) < 0 ||
 	    param_bool(c->req, "IncludeDisabled", &flag, e) < 0 ||
-	    page_parse(c->req, "DescribeImages", 5, 1000, &pg, e) < 0 ||
+	    page_parse(c, "DescribeImages", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &image_filters, &fs, e) < 0)
 		goto out;
 	if (ids.n && pg.max) {

@@ -457,7 +457,7 @@ ec2_describe_instance_status(struct action_ctx *c, struct out *o, struct err *e)
 	strlist_init(&ids);
 	if (param_strlist(c->req, "InstanceId", 100, &ids, e) < 0 ||
 	    param_bool(c->req, "IncludeAllInstances", &all, e) < 0 ||
-	    page_parse(c->req, "DescribeInstanceStatus", 5, 1000, &pg, e) < 0 ||
+	    page_parse(c, "DescribeInstanceStatus", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &status_filters, &fs, e) < 0)
 		goto out;
 	if (ids.n && instances_load(c->tx, &ids, &v, &n, e) < 0)

@@ -22,7 +22,7 @@ ec2_describe_instance_types(struct action_ctx *c, struct out *o, struct err *e)
 
 	strlist_init(&names);
 	if (param_strlist(c->req, "InstanceType", 100, &names, e) < 0 ||
-	    page_parse(c->req, "DescribeInstanceTypes", 5, 100, &pg, e) < 0 ||
+	    page_parse(c, "DescribeInstanceTypes", 5, 100, &pg, e) < 0 ||
 	    filters_parse(c->req, &itype_filter_spec, &fs, e) < 0)
 		goto out;
 	for (size_t i = 0; i < names.n; i++)
@@ -77,8 +77,8 @@ ec2_describe_instance_type_offerings(struct action_ctx *c, struct out *o,
 
 	if (param_enum(c->req, "LocationType", false, location_types, &ltype,
 		       e) < 0 ||
-	    page_parse(c->req, "DescribeInstanceTypeOfferings", 5, 1000, &pg,
-		       e) < 0 ||
+	    page_parse(c, "DescribeInstanceTypeOfferings", 5, 1000, &pg, e) <
+		0 ||
 	    filters_parse(c->req, &itype_offering_filter_spec, &fs, e) < 0)
 		goto out;
 	if (strcmp(ltype, "region") == 0)

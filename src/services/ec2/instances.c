@@ -1106,7 +1106,7 @@ ec2_describe_instances(struct action_ctx *c, struct out *o, struct err *e)
 
 	strlist_init(&ids);
 	if (param_strlist(c->req, "InstanceId", 1000, &ids, e) < 0 ||
-	    page_parse(c->req, "DescribeInstances", 5, 1000, &pg, e) < 0 ||
+	    page_parse(c, "DescribeInstances", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &instance_filters, &fs, e) < 0)
 		goto out;
 	if (ids.n && pg.max) {

@@ -517,7 +517,7 @@ ec2_describe_tags(struct action_ctx *c, struct out *o, struct err *e)
 	struct page pg;
 	int rc = -1;
 
-	if (page_parse(c->req, "DescribeTags", 5, 1000, &pg, e) < 0 ||
+	if (page_parse(c, "DescribeTags", 5, 1000, &pg, e) < 0 ||
 	    filters_parse(c->req, &tagged_filters, &fs, e) < 0)
 		goto out;
 	out_list(o, "tagSet");
