@@ -19,6 +19,7 @@
 #include "instances.h"
 #include "catalog/itypes.h"
 #include "paginate.h"
+#include "reserve.h"
 
 #define INSTANCE_IDS_MAX 1000
 
@@ -209,6 +210,13 @@ static int
 start_admit(struct action_ctx *c, const struct instance *v, size_t n,
 	    struct err *e)
 {
+	bool starts = false;
+
+	for (size_t i = 0; i < n; i++)
+		starts = starts || state_is(&v[i], "stopped", NULL);
+	/* Only a start of a stopped one writes to the disk. */
+	if (starts && reserve_check(c->cfg, e) < 0)
+		return -1;
 	return instances_fit_hosts(c->tx, v, n, e);
 }
 
