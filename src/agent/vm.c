@@ -390,7 +390,8 @@ drive_stop(struct vm *vm, const struct vm_goal *g, long long now)
 		}
 		return vm->quit_ms + VM_QUIT_GRACE_MS;
 	}
-	if (g->force || now - vm->stop_start_ms >= timeout) {
+	/* A guest paused on a disk error cannot hear the power button. */
+	if (g->force || vm->io_paused || now - vm->stop_start_ms >= timeout) {
 		send_quit(vm);
 		vm->quit_sent = true;
 		vm->quit_ms = now;
