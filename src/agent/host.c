@@ -351,6 +351,7 @@ static void
 publish(struct host *h, struct inst *in)
 {
 	enum host_instance_state s = HOST_STARTING;
+	const char *why;
 
 	if (in->vm.phase == VM_RUNNING)
 		s = HOST_RUNNING;
@@ -363,9 +364,9 @@ publish(struct host *h, struct inst *in)
 		in->boot = in->vm.boot;
 		h->changed = true;
 	}
-	if (strcmp(in->impaired, in->vm.io_reason) != 0) {
-		snprintf(in->impaired, sizeof(in->impaired), "%s",
-			 in->vm.io_reason);
+	why = in->vm.io_paused ? in->vm.io_reason : "";
+	if (strcmp(in->impaired, why) != 0) {
+		snprintf(in->impaired, sizeof(in->impaired), "%s", why);
 		h->changed = true;
 	}
 }

@@ -175,15 +175,18 @@ mark_boot(struct vm *vm, unsigned boot)
 static void
 io_paused_set(struct vm *vm, bool paused)
 {
-	if (paused == vm->io_paused)
-		return;
-	vm->io_paused = paused;
 	if (!paused) {
-		log_msg(LOG_INFO, "instance resumed after a disk error",
-			"instance=%s", vm->id);
-		vm->io_reason[0] = '\0';
+		if (vm->io_paused)
+			log_msg(LOG_INFO, "instance resumed after a disk error",
+				"instance=%s", vm->id);
+		vm->io_paused = false;
+		vm->io_reason[0] =
+		    '\0'; /* also an error's that did not pause */
 		return;
 	}
+	if (vm->io_paused)
+		return;
+	vm->io_paused = true;
 	if (!vm->io_reason[0])
 		snprintf(vm->io_reason, sizeof(vm->io_reason),
 			 "QEMU paused the guest on a disk error");
