@@ -179,9 +179,9 @@ io_paused_set(struct vm *vm, bool paused)
 		if (vm->io_paused)
 			log_msg(LOG_INFO, "instance resumed after a disk error",
 				"instance=%s", vm->id);
+		/* Also the reason of an error that did not pause it. */
 		vm->io_paused = false;
-		vm->io_reason[0] =
-		    '\0'; /* also an error's that did not pause */
+		vm->io_reason[0] = '\0';
 		return;
 	}
 	if (vm->io_paused)
