@@ -88,6 +88,10 @@ static const char usage[] =
     "  --stop-instances-on-exit true|false   power guests off when ec2d\n"
     "                         stops; else they run on and are adopted\n"
     "                         at the next start [false]\n"
+    "  --disk-reserve SIZE    refuse launches and starts below this much\n"
+    "                         free space in DATA-DIR (1G, 512M, 5%); a\n"
+    "                         guest paused on a full disk resumes above\n"
+    "                         it [1G]\n"
     "  --run-as USER          QEMU runs as this user; auto: ec2d-qemu\n"
     "                         when it exists, else nobody; root:\n"
     "                         unchanged [auto]\n"
@@ -127,6 +131,7 @@ static const struct option long_opts[] = {
     {"stop-timeout-ms", required_argument, NULL, 0},
     {"stop-instances-on-exit", required_argument, NULL, 0},
     {"run-as", required_argument, NULL, 0},
+    {"disk-reserve", required_argument, NULL, 0},
     {"hosts-per-zone", required_argument, NULL, 0},
     {"host-vcpus", required_argument, NULL, 0},
     {"host-memory-mib", required_argument, NULL, 0},

@@ -61,6 +61,7 @@
 #include "agent/spawn.h"
 #include "agent/vm.h"
 #include "common/clock.h"
+#include "common/diskfree.h"
 #include "common/fault.h"
 #include "common/log.h"
 
@@ -91,7 +92,8 @@ struct inst {
 	unsigned boot;
 	bool ready;
 	bool halted;
-	pid_t pid; /* 0: no QEMU */
+	char impaired[160]; /* vm.io_reason while it is io_paused */
+	pid_t pid;	    /* 0: no QEMU */
 
 	/* The busy thread's. */
 	long long due_ms; /* next look by the worker */
@@ -100,6 +102,7 @@ struct inst {
 
 struct host {
 	struct host_config cfg;
+	struct disk_reserve reserve; /* cfg.disk_reserve */
 	struct cgroups *cg;
 	char inst_root[INSTDIR_PATH_MAX];
 	pthread_mutex_t mu;
@@ -358,6 +361,7 @@ static void
 publish(struct host *h, struct inst *in)
 {
 	enum host_instance_state s = HOST_STARTING;
+	const char *why;
 
 	if (in->vm.phase == VM_RUNNING)
 		s = HOST_RUNNING;
@@ -370,6 +374,18 @@ publish(struct host *h, struct inst *in)
 		in->boot = in->vm.boot;
 		h->changed = true;
 	}
+	why = in->vm.io_paused ? in->vm.io_reason : "";
+	if (strcmp(in->impaired, why) != 0) {
+		snprintf(in->impaired, sizeof(in->impaired), "%s", why);
+		h->changed = true;
+	}
+}
+
+/* Room again for a guest paused on a full disk? One statvfs(). */
+static bool
+space_ok(const struct host *h)
+{
+	return !diskfree_short(h->cfg.state_dir, &h->reserve, NULL, NULL);
 }
 
 /*
@@ -393,6 +409,7 @@ inst_ended(struct host *h, struct inst *in)
 	lock(h);
 	in->pid = 0;
 	in->ready = false;
+	in->impaired[0] = '\0';
 	in->halted = in->vm.end == VM_END_HALTED;
 	if (in->vm.end != VM_END_ASKED && in->has_want &&
 	    in->want.want == HOST_WANT_RUNNING) {
@@ -415,6 +432,7 @@ inst_step(struct host *h, struct inst *in)
 		lock(h);
 		g = goal_of(h, in);
 		unlock(h);
+		g.space_ok = in->vm.io_paused && space_ok(h);
 		in->due_ms = vm_step(&in->vm, &g, now);
 		if (in->vm.phase == VM_ENDED) {
 			inst_ended(h, in);
@@ -785,6 +803,11 @@ host_init(struct host *h, const struct host_config *cfg, struct err *e)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->round_done, &ca);
 	pthread_condattr_destroy(&ca);
+	if (cfg->disk_reserve[0] &&
+	    diskfree_parse(cfg->disk_reserve, &h->reserve) < 0)
+		return err_set(e, "InvalidParameterValue",
+			       "host: bad disk reserve '%s'",
+			       cfg->disk_reserve);
 	if (instdir_file(h->inst_root, sizeof(h->inst_root), cfg->state_dir,
 			 "instances"))
 		return err_set(e, "InvalidParameterValue",
@@ -996,6 +1019,7 @@ host_observe(struct host *h, struct host_instance_status *out, size_t max)
 		s->boot = in->boot;
 		s->guest_ready = in->ready;
 		s->guest_halted = in->halted;
+		snprintf(s->impaired, sizeof(s->impaired), "%s", in->impaired);
 		snprintf(s->reason, sizeof(s->reason), "%s", in->reason);
 		s->since = in->since;
 	}

@@ -87,6 +87,10 @@ struct host_config {
 	gid_t run_gid;
 	/* How long a guest may take to power down before it is forced. */
 	unsigned stop_timeout_ms;
+	/* A guest QEMU paused on a full disk is resumed once state_dir's
+	 * file system has this much free (common/diskfree.h's syntax;
+	 * "": any). */
+	char disk_reserve[24];
 };
 
 enum host_want {
@@ -130,6 +134,8 @@ struct host_instance_status {
 	unsigned boot;	   /* the boot value the guest runs */
 	bool guest_ready;  /* its console printed "ec2d-init: ready" */
 	bool guest_halted; /* the guest powered itself off */
+	/* "" or why QEMU holds the running guest paused (a disk error). */
+	char impaired[160];
 	char reason[256];
 	time_t since; /* when it entered this state */
 };

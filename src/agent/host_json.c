@@ -113,6 +113,7 @@ static const struct field config_fields[] = {
     UINT(host_config, run_uid),
     UINT(host_config, run_gid),
     UINT(host_config, stop_timeout_ms),
+    STR(host_config, disk_reserve),
 };
 
 static const struct field instance_fields[] = {
@@ -132,6 +133,7 @@ static const struct field status_fields[] = {
     UINT(host_instance_status, boot),
     BOOL(host_instance_status, guest_ready),
     BOOL(host_instance_status, guest_halted),
+    STR(host_instance_status, impaired),
     STR(host_instance_status, reason),
     TIME(host_instance_status, since),
 };

@@ -36,6 +36,7 @@
 #define POWERDOWN_REPEAT_MS 2000 /* a press before acpid ran is lost */
 #define ALIVE_CHECK_MS	    500	 /* adopted QEMU without a pidfd */
 #define RETRY_MS	    1000 /* a failed reset */
+#define IO_RETRY_MS	    1000 /* paused on a disk error: room again? */
 
 static long long
 min_ll(long long a, long long b)
@@ -65,6 +66,9 @@ reset_run(struct vm *vm)
 	vm->ready = false;
 	vm->end = VM_END_ASKED;
 	vm->end_reason[0] = '\0';
+	vm->io_paused = vm->io_check = false;
+	vm->io_reason[0] = '\0';
+	vm->next_io_ms = 0;
 }
 
 void
@@ -90,9 +94,10 @@ vm_adopt(struct vm *vm, pid_t pid, unsigned boot, long long console)
 	    qmp_connect(path, ADOPT_TIMEOUT_MS, &vm->qmp) == 0 &&
 	    qmp_query_status(vm->qmp, QMP_TIMEOUT_MS, status, sizeof(status),
 			     &running, NULL) == 0 &&
-	    running) {
+	    (running || strcmp(status, "io-error") == 0)) {
 		vm->phase = VM_RUNNING;
 		vm->ever_running = true;
+		vm->io_check = !running; /* check_io() takes it from here */
 	}
 	log_msg(LOG_INFO, "instance adopted", "instance=%s pid=%d qmp=%d",
 		vm->id, (int)pid, vm->qmp != NULL);
@@ -167,10 +172,60 @@ mark_boot(struct vm *vm, unsigned boot)
 	vm->ready = false;
 }
 
+/* Paused or not, and why: logged once a pause, once a resume. */
+static void
+io_paused_set(struct vm *vm, bool paused)
+{
+	if (!paused) {
+		if (vm->io_paused)
+			log_msg(LOG_INFO, "instance resumed after a disk error",
+				"instance=%s", vm->id);
+		/* Also the reason of an error that did not pause it. */
+		vm->io_paused = false;
+		vm->io_reason[0] = '\0';
+		return;
+	}
+	if (vm->io_paused)
+		return;
+	vm->io_paused = true;
+	if (!vm->io_reason[0])
+		snprintf(vm->io_reason, sizeof(vm->io_reason),
+			 "QEMU paused the guest on a disk error");
+	log_msg(LOG_WARN, "instance paused by a disk error",
+		"instance=%s reason=\"%s\"", vm->id, vm->io_reason);
+}
+
+/* BLOCK_IO_ERROR: why, kept for the pause that follows (action "stop";
+ * "report" and "ignore" leave the guest running, it sees the error). */
+static void
+io_error_event(struct vm *vm, json_t *data)
+{
+	const char *action = json_string_value(json_object_get(data, "action"));
+	const char *node =
+	    json_string_value(json_object_get(data, "node-name"));
+	const char *op = json_string_value(json_object_get(data, "operation"));
+	const char *why = json_string_value(json_object_get(data, "reason"));
+	bool nospace = json_is_true(json_object_get(data, "nospace"));
+
+	if (!action || strcmp(action, "stop") != 0 || vm->io_paused)
+		return;
+	snprintf(vm->io_reason, sizeof(vm->io_reason),
+		 "disk %s: %s failed: %s%s", node ? node : "?", op ? op : "I/O",
+		 why ? why : "I/O error",
+		 nospace ? " (the host's disk is full)" : "");
+}
+
 static void
 handle_event(struct vm *vm, const struct qmp_event *ev)
 {
 	bool guest = json_is_true(json_object_get(ev->data, "guest"));
+
+	if (strcmp(ev->name, "BLOCK_IO_ERROR") == 0)
+		io_error_event(vm, ev->data);
+	/* Paused or resumed: query-status says whether by an error. */
+	if (strcmp(ev->name, "BLOCK_IO_ERROR") == 0 ||
+	    strcmp(ev->name, "STOP") == 0 || strcmp(ev->name, "RESUME") == 0)
+		vm->io_check = true;
 
 	if (strcmp(ev->name, "SHUTDOWN") == 0 && guest)
 		vm->guest_shutdown = true;
@@ -218,6 +273,7 @@ qmp_try_connect(struct vm *vm, long long now)
 		return;
 	}
 	vm->next_status_ms = now;
+	vm->io_check = true; /* events may have been missed meanwhile */
 }
 
 /* Read QMP: events, or connect when there is no connection yet. */
@@ -304,6 +360,8 @@ qemu_ended(struct vm *vm, int status, bool known)
 	instdir_remove_runtime(vm->dir);
 	vm->pid = 0;
 	vm->ready = false;
+	vm->io_paused = false;
+	vm->io_reason[0] = '\0';
 	vm->phase = VM_ENDED;
 }
 
@@ -336,7 +394,8 @@ drive_stop(struct vm *vm, const struct vm_goal *g, long long now)
 		}
 		return vm->quit_ms + VM_QUIT_GRACE_MS;
 	}
-	if (g->force || now - vm->stop_start_ms >= timeout) {
+	/* A guest paused on a disk error cannot hear the power button. */
+	if (g->force || vm->io_paused || now - vm->stop_start_ms >= timeout) {
 		send_quit(vm);
 		fault_point("vm.after-quit");
 		vm->quit_sent = true;
@@ -406,6 +465,36 @@ check_ready(struct vm *vm, long long now)
 	return vm->next_scan_ms;
 }
 
+/*
+ * A running guest that QEMU paused on a disk error: learn it from
+ * query-status after an event, and resume it (cont: QEMU retries the
+ * failed writes) once the goal says there is room, looking every
+ * IO_RETRY_MS meanwhile.
+ */
+static long long
+check_io(struct vm *vm, const struct vm_goal *g, long long now)
+{
+	char status[32];
+
+	if (vm->phase != VM_RUNNING || !vm->qmp)
+		return LLONG_MAX;
+	if (vm->io_check) {
+		vm->io_check = false;
+		if (qmp_query_status(vm->qmp, QMP_TIMEOUT_MS, status,
+				     sizeof(status), NULL, NULL) == 0)
+			io_paused_set(vm, strcmp(status, "io-error") == 0);
+	}
+	if (!vm->io_paused)
+		return LLONG_MAX;
+	if (now < vm->next_io_ms)
+		return vm->next_io_ms;
+	vm->next_io_ms = now + IO_RETRY_MS;
+	if (g->space_ok &&
+	    qmp_execute(vm->qmp, "cont", NULL, QMP_TIMEOUT_MS, NULL, NULL) == 0)
+		vm->io_check = true; /* running now, or paused again */
+	return vm->io_check ? now : vm->next_io_ms;
+}
+
 long long
 vm_step(struct vm *vm, const struct vm_goal *g, long long now)
 {
@@ -434,6 +523,7 @@ vm_step(struct vm *vm, const struct vm_goal *g, long long now)
 		due = drive_reset(vm, g->boot, now);
 	due = min_ll(due, check_running(vm, now));
 	due = min_ll(due, check_ready(vm, now));
+	due = min_ll(due, check_io(vm, g, now));
 	if (!vm->qmp && vm->conn_fd < 0)
 		due = min_ll(due, vm->next_connect_ms);
 	if (vm->pidfd < 0)

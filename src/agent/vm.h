@@ -8,7 +8,9 @@
  * timeout) and moves it toward a goal: keep running, reboot to a new boot
  * counter, or stop (ACPI power-down, then quit at the stop timeout, then
  * SIGKILL). It never restarts anything: once QEMU is gone the vm is
- * VM_ENDED and says why.
+ * VM_ENDED and says why. A guest QEMU paused on a disk error (a full
+ * disk: QEMU's default werror=enospc) is io_paused, logged once, and
+ * resumed when the goal says the disk has room again.
  *
  * Not thread-safe: one thread at a time (host.c's busy owner). The files
  * it reads and writes are the instance folder's (instdir.h): qmp.sock,
@@ -46,6 +48,9 @@ struct vm_goal {
 	bool force;    /* ... without the ACPI grace */
 	unsigned boot; /* a value other than vm.boot: reset */
 	unsigned stop_timeout_ms;
+	/* For a guest paused on a disk error: the disk has room again, so
+	 * resume it (QMP cont). */
+	bool space_ok;
 };
 
 struct vm {
@@ -56,6 +61,10 @@ struct vm {
 	bool ready;	      /* this boot printed VM_READY_MARKER */
 	enum vm_end end;      /* when VM_ENDED after a run */
 	char end_reason[256]; /* "" for VM_END_ASKED */
+	/* QEMU paused the guest on a disk error (BLOCK_IO_ERROR, action
+	 * stop; query-status "io-error"); phase stays VM_RUNNING. */
+	bool io_paused;
+	char io_reason[160]; /* why, while io_paused */
 
 	/* Private. */
 	char id[32];
@@ -68,6 +77,8 @@ struct vm {
 	bool ever_running;
 	bool guest_shutdown; /* QMP SHUTDOWN with guest: true */
 	bool quit_sent, killed;
+	bool io_check; /* ask query-status: paused on an error or not */
+	long long next_io_ms;
 	long long stop_start_ms, powerdown_ms, quit_ms;
 	struct instdir_scan scan;
 };

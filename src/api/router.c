@@ -120,6 +120,9 @@ api_status_for(const char *code)
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(table[i].code, code) == 0)
 			return table[i].status;
+	/* Among EC2's server errors: HTTP 500, which SDKs retry. */
+	if (strcmp(code, "InsufficientInstanceCapacity") == 0)
+		return 500;
 	return 400;
 }
 

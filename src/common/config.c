@@ -43,6 +43,7 @@ config_defaults(struct config *c)
 	c->idle_timeout_s = 60;
 	c->max_connections_per_address = 128;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	c->disk_reserve.bytes = 1ULL << 30;
 }
 
 /* "us-east-1" -> "use1", as AWS names zone ids (use1-az1). */
@@ -327,6 +328,15 @@ config_set(struct config *c, const char *key, const char *v, char *msg,
 	if (strcmp(key, "run-as") == 0)
 		return set_str(c->run_as, sizeof(c->run_as), v, key, msg,
 			       msgsize);
+	if (strcmp(key, "disk-reserve") == 0) {
+		if (diskfree_parse(v, &c->disk_reserve) < 0) {
+			snprintf(msg, msgsize,
+				 "disk-reserve: expected a size (1G, 512M, "
+				 "1048576, 0) or a share of the disk (5%%)");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "image-root") == 0)
 		return set_str(c->image_root, sizeof(c->image_root), v, key,
 			       msg, msgsize);

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/diskfree.h"
+
 #define CONFIG_MAX_ZONES	  8
 #define CONFIG_MAX_HOSTS_PER_ZONE 4
 #define CONFIG_MAX_HOSTS	  (CONFIG_MAX_ZONES * CONFIG_MAX_HOSTS_PER_ZONE)
@@ -67,6 +69,10 @@ struct config {
 	int stop_timeout_ms;	     /* ACPI grace before a forced stop */
 	bool stop_instances_on_exit; /* else guests outlive ec2d */
 	char run_as[64]; /* QEMU's user; "auto"; "root": unchanged */
+	/* Launches and starts are refused while the data directory's file
+	 * system has less free; a guest paused on a full disk resumes once
+	 * it has this much again (common/diskfree.h). */
+	struct disk_reserve disk_reserve;
 };
 
 /* Fill settings that default to places in the data directory. */

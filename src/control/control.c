@@ -156,6 +156,8 @@ agents_open(struct control *c, const struct host_accel *accel, uid_t uid,
 			 cfg->data_dir, hc.id);
 		snprintf(hc.qemu, sizeof(hc.qemu), "%s", cfg->qemu);
 		snprintf(hc.qemu_img, sizeof(hc.qemu_img), "%s", cfg->qemu_img);
+		diskfree_text(&cfg->disk_reserve, hc.disk_reserve,
+			      sizeof(hc.disk_reserve));
 		snprintf(hc.netns, sizeof(hc.netns), "%s",
 			 fabric_host_netns(ag->fabric, h));
 		/* Named as the namespace: unique per deployment and host. */

@@ -140,6 +140,40 @@ observe(struct instance *i, const struct host_instance_status *st, bool ready,
 	return false;
 }
 
+/*
+ * A running guest that its QEMU holds paused on a disk error (a full
+ * disk) is impaired, with why and since when; it stops being so when it
+ * runs again or leaves running. Returns true when i changed.
+ */
+static bool
+observe_impaired(struct instance *i, const struct host_instance_status *st,
+		 time_t now)
+{
+	const char *why =
+	    strcmp(i->state, "running") == 0 && st->state == HOST_RUNNING
+		? st->impaired
+		: "";
+
+	if (strcmp(why, i->impaired) == 0)
+		return false;
+	if (!i->impaired[0])
+		i->impaired_since = now;
+	snprintf(i->impaired, sizeof(i->impaired), "%s", why);
+	if (!why[0])
+		i->impaired_since = 0;
+	return true;
+}
+
+/* The state, then the status checks. */
+static bool
+observe_all(struct instance *i, const struct host_instance_status *st,
+	    bool ready, time_t now)
+{
+	bool changed = observe(i, st, ready, now);
+
+	return observe_impaired(i, st, now) || changed;
+}
+
 /* The console's tail as the store keeps it (base64), or NULL if same. */
 static char *
 console_of(struct host *h, const struct instance *i)
@@ -188,7 +222,7 @@ record(struct store *s, const struct instance *seen,
 	bool changed;
 
 	/* Most passes change nothing: then take no write lock at all. */
-	if (!console && !observe(&probe, st, st->guest_ready && read, now))
+	if (!console && !observe_all(&probe, st, st->guest_ready && read, now))
 		return;
 	tx = store_begin(s, true, &e);
 	if (!tx)
@@ -200,7 +234,7 @@ record(struct store *s, const struct instance *seen,
 	/* Only if nobody changed its wants since this pass read it. */
 	changed = strcmp(cur.state, seen->state) == 0 &&
 		  cur.boot == seen->boot &&
-		  observe(&cur, st, st->guest_ready && read, now);
+		  observe_all(&cur, st, st->guest_ready && read, now);
 	if (console) {
 		free(cur.console);
 		cur.console = console;

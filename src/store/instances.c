@@ -26,7 +26,8 @@
 	"force_stop, user_data, no_terminate, no_stop, "                       \
 	"shutdown_behavior, http_tokens, hop_limit, http_endpoint, "           \
 	"client_token, guest_ready, console, port_no, kernel, initrd, "        \
-	"base_disk, cmdline, root_gib, public_key, ran FROM instances"
+	"base_disk, cmdline, root_gib, public_key, ran, impaired, "            \
+	"impaired_since FROM instances"
 
 /* What a write stores, in instance_text's order (id first). */
 #define INSTANCE_COLUMNS                                                       \
@@ -36,8 +37,9 @@
 	"boot, force_stop, user_data, no_terminate, no_stop, "                 \
 	"shutdown_behavior, http_tokens, hop_limit, http_endpoint, "           \
 	"client_token, guest_ready, console, port_no, kernel, initrd, "        \
-	"base_disk, cmdline, root_gib, public_key, ran"
-#define INSTANCE_NCOLS 38
+	"base_disk, cmdline, root_gib, public_key, ran, impaired, "            \
+	"impaired_since"
+#define INSTANCE_NCOLS 40
 
 void
 instance_clear(struct instance *i)
@@ -101,6 +103,8 @@ instance_fill(sqlite3_stmt *st, void *row)
 	i->root_gib = sqlite3_column_int(st, 36);
 	i->public_key = db_col_dup(st, 37);
 	i->ran = sqlite3_column_int(st, 38) != 0;
+	db_col_copy(st, 39, i->impaired, sizeof(i->impaired));
+	i->impaired_since = (time_t)sqlite3_column_int64(st, 40);
 }
 
 static void
@@ -112,7 +116,7 @@ instance_rows_free(void *rows, size_t n)
 /* The instance's stored fields as text, in INSTANCE_COLUMNS order. */
 struct instance_text {
 	char index[16], launch[32], since[32], boot[16], hop[16], port[16];
-	char gib[16];
+	char gib[16], impaired_since[32];
 	const char *v[INSTANCE_NCOLS];
 };
 
@@ -127,6 +131,8 @@ instance_text(const struct instance *i, struct instance_text *t)
 	snprintf(t->hop, sizeof(t->hop), "%d", i->hop_limit);
 	snprintf(t->port, sizeof(t->port), "%d", i->port_no);
 	snprintf(t->gib, sizeof(t->gib), "%d", i->root_gib);
+	snprintf(t->impaired_since, sizeof(t->impaired_since), "%lld",
+		 (long long)i->impaired_since);
 	const char *v[INSTANCE_NCOLS] = {
 	    i->id,
 	    i->reservation_id,
@@ -166,6 +172,8 @@ instance_text(const struct instance *i, struct instance_text *t)
 	    t->gib,
 	    i->public_key ? i->public_key : "",
 	    i->ran ? "1" : "0",
+	    i->impaired,
+	    t->impaired_since,
 	};
 	memcpy(t->v, v, sizeof(v));
 }
@@ -183,7 +191,7 @@ store_instance_insert(struct store_tx *tx, const struct instance *i,
 			    ") VALUES "
 			    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 			    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			    "?, ?, ?, ?, ?, ?)",
+			    "?, ?, ?, ?, ?, ?, ?, ?)",
 			    INSTANCE_NCOLS, t.v, e),
 		    e) < 0 ||
 	    store_event_add(tx, i->id, "", i->state, i->transition_reason,
@@ -229,7 +237,8 @@ store_instance_update(struct store_tx *tx, const struct instance *i,
 			    "hop_limit=?, http_endpoint=?, client_token=?, "
 			    "guest_ready=?, console=?, port_no=?, kernel=?, "
 			    "initrd=?, base_disk=?, cmdline=?, root_gib=?, "
-			    "public_key=?, ran=? WHERE id=?",
+			    "public_key=?, ran=?, impaired=?, "
+			    "impaired_since=? WHERE id=?",
 			    INSTANCE_NCOLS, args, e),
 		    e) < 0)
 		return -1;

@@ -2,7 +2,7 @@
  * instances.h - instances.
  *
  * An instance row is both its desired state (state, boot, force_stop) and
- * what was last observed (guest_ready, console, ran). Every change of its
+ * what was last observed (guest_ready, console, ran, impaired). Every change of its
  * state is also an event (store/events.h), written by insert and update in
  * the same transaction; transition_reason is read back from the latest
  * event and written as the reason of the next one.
@@ -54,6 +54,9 @@ struct instance {
 	int root_gib;
 	char *public_key; /* OpenSSH line; "" when none */
 	bool ran;	  /* it has reached running at least once */
+	/* Observed: "" or why its guest is held paused (a disk error). */
+	char impaired[160];
+	time_t impaired_since;
 };
 void instance_clear(struct instance *i);
 void instances_free(struct instance *v, size_t n);

@@ -103,6 +103,11 @@ const char *const store_migrations[] = {
 	"CREATE INDEX instances_load ON instances(state, host_id, type);"
 	"DROP INDEX instances_state;"
 	"CREATE INDEX instances_port ON instances(port_no);",
+	/* 6: a running instance whose guest QEMU holds paused on a disk
+	 * error (a full disk): why, and since when ('' and 0 when not). */
+	"ALTER TABLE instances ADD COLUMN impaired TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE instances ADD COLUMN impaired_since INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 /* clang-format on */
 

@@ -13,7 +13,9 @@
  * again change nothing; ACPI stop; forced stop; stop timeout -> quit;
  * quit ignored -> SIGKILL; a stop before QMP is up; reboot bumps boot and
  * readiness is per boot; a guest reboot; a guest that powers itself off is not
- * restarted until the control plane says so; a crash; start failures (kernel,
+ * restarted until the control plane says so; a crash; a guest paused on a
+ * full disk (impaired with the reason, quit at once on stop, resumed when
+ * there is room); start failures (kernel,
  * base disk, an unrunnable QEMU, QEMU exiting at once) are FAILED with a reason
  * and not retried; GONE removes the files (the root disk kept on request); the
  * root disk survives stop/start and the instance store does not; adoption by a
@@ -282,7 +284,8 @@ process_gone(pid_t pid)
 }
 
 static struct host *
-open_host(const char *name, unsigned stop_timeout_ms, char *state_dir)
+open_host_reserve(const char *name, unsigned stop_timeout_ms, char *state_dir,
+		  const char *disk_reserve)
 {
 	struct host_config cfg = {
 	    .id = "test-h1",
@@ -297,10 +300,18 @@ open_host(const char *name, unsigned stop_timeout_ms, char *state_dir)
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", state_dir);
 	snprintf(cfg.qemu, sizeof(cfg.qemu), "%s", fake_qemu);
 	snprintf(cfg.qemu_img, sizeof(cfg.qemu_img), "%s", fake_img);
+	snprintf(cfg.disk_reserve, sizeof(cfg.disk_reserve), "%s",
+		 disk_reserve);
 	CHECK(host_open(&cfg, &h, &e) == 0, "host_open: %s", e.message);
 	if (h)
 		host_set_notify(h, on_notify, NULL);
 	return h;
+}
+
+static struct host *
+open_host(const char *name, unsigned stop_timeout_ms, char *state_dir)
+{
+	return open_host_reserve(name, stop_timeout_ms, state_dir, "");
 }
 
 static struct host_instance
@@ -679,6 +690,85 @@ test_crash(void)
 	CHECK(status_of(h, ID_A, &st) && st.state == HOST_STOPPED &&
 		  spawns(dir, ID_A) == 1,
 	      "a crashed QEMU is not restarted");
+	host_close(h, true);
+}
+
+/* Wait until id's impaired reason does (want) or does not contain text. */
+static bool
+wait_impaired(struct host *h, const char *id, const char *text, bool want)
+{
+	long long deadline = now_ms() + WAIT_MS;
+	struct host_instance_status st;
+
+	for (;;) {
+		unsigned long seq = notify_seq();
+
+		if (status_of(h, id, &st) && st.state == HOST_RUNNING &&
+		    (strstr(st.impaired, text) != NULL) == want)
+			return true;
+		if (now_ms() >= deadline)
+			return false;
+		wait_notify(seq, 50);
+	}
+}
+
+/* A guest paused on a full disk: RUNNING and impaired with why; with no
+ * room (a reserve no disk has) it stays so and a stop quits it at once
+ * (no ACPI grace: it cannot hear the button); with room it is resumed
+ * (QMP cont) and no longer impaired. */
+static void
+test_io_error(void)
+{
+	char dir[TP], log[PATH_MAX], *text;
+	struct host_instance w =
+	    want_of(ID_A, HOST_WANT_RUNNING, "fake.io_error_ms=300");
+	struct host_instance_status st;
+	struct host *h;
+	long long t0;
+
+	h = open_host_reserve("ioerr-full", 20000, dir, "16000000T");
+	if (!h)
+		return;
+	apply1(h, &w);
+	WAIT(h, ID_A, HOST_RUNNING, -1, 0, 0);
+	CHECK(wait_impaired(h, ID_A, "No space left on device", true),
+	      "impaired with the reason");
+	CHECK(status_of(h, ID_A, &st) && st.state == HOST_RUNNING &&
+		  strstr(st.impaired, "disk root: write failed"),
+	      "still running, impaired: \"%s\"", st.impaired);
+	w.want = HOST_WANT_STOPPED;
+	t0 = now_ms();
+	apply1(h, &w);
+	WAIT(h, ID_A, HOST_STOPPED, 0, 0, 0);
+	CHECK(now_ms() - t0 < 10000, "a paused guest is quit, not waited for");
+	CHECK(status_of(h, ID_A, &st) && !st.impaired[0],
+	      "stopped: not impaired");
+	snprintf(log, sizeof(log), "%s/fake-spawns.log", dir);
+	text = read_file(log);
+	CHECK(text && !strstr(text, "cont "), "no room: never resumed");
+	free(text);
+	host_close(h, true);
+
+	h = open_host_reserve("ioerr-room", 5000, dir, "0");
+	if (!h)
+		return;
+	w.want = HOST_WANT_RUNNING;
+	apply1(h, &w);
+	WAIT(h, ID_A, HOST_RUNNING, -1, 0, 0);
+	snprintf(log, sizeof(log), "%s/fake-spawns.log", dir);
+	for (t0 = now_ms(); now_ms() - t0 < WAIT_MS;) {
+		unsigned long seq = notify_seq();
+
+		text = read_file(log);
+		if (text && strstr(text, "cont guest=" ID_A))
+			break;
+		free(text);
+		text = NULL;
+		wait_notify(seq, 50);
+	}
+	CHECK(text != NULL, "room: resumed with cont");
+	free(text);
+	CHECK(wait_impaired(h, ID_A, "No space", false), "no longer impaired");
 	host_close(h, true);
 }
 
@@ -1089,6 +1179,7 @@ main(void)
 	test_stop_while_starting();
 	test_guest_halt();
 	test_crash();
+	test_io_error();
 	test_failures();
 	test_adoption();
 	test_keep_root();

@@ -250,6 +250,8 @@ main(void)
 	CHECK(api_status_for("SignatureDoesNotMatch") == 403, "SigMismatch");
 	CHECK(api_status_for("RequestLimitExceeded") == 503, "throttle");
 	CHECK(api_status_for("InternalError") == 500, "internal");
+	CHECK(api_status_for("InsufficientInstanceCapacity") == 500,
+	      "no capacity: a server error, as EC2");
 	CHECK(api_status_for("InvalidParameterValue") == 400, "default");
 
 	api_free(a);

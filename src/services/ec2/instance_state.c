@@ -19,6 +19,7 @@
 #include "instances.h"
 #include "catalog/itypes.h"
 #include "paginate.h"
+#include "reserve.h"
 
 #define INSTANCE_IDS_MAX 1000
 
@@ -209,6 +210,13 @@ static int
 start_admit(struct action_ctx *c, const struct instance *v, size_t n,
 	    struct err *e)
 {
+	bool starts = false;
+
+	for (size_t i = 0; i < n; i++)
+		starts = starts || state_is(&v[i], "stopped", NULL);
+	/* Only a start of a stopped one writes to the disk. */
+	if (starts && reserve_check(c->cfg, e) < 0)
+		return -1;
 	return instances_fit_hosts(c->tx, v, n, e);
 }
 
@@ -295,12 +303,48 @@ out:
 
 /* DescribeInstanceStatus. */
 
+/*
+ * The checks of one instance. Running: the system check is ok, the
+ * instance check ok once the guest has read its metadata (initializing
+ * before). A running guest that its QEMU holds paused on a disk error (a
+ * full disk on the host) fails both, each with its reachability detail
+ * failed since then: the system check (the host's disk) and the
+ * instance check (a paused guest answers nothing). Not running:
+ * not-applicable.
+ */
 struct status_view {
 	const struct instance *i;
-	const char *status; /* ok, initializing, not-applicable */
+	const char *status; /* ok, initializing, impaired, not-applicable */
+	const char *system; /* ok, impaired, not-applicable */
 };
 
 #define SV(r) ((const struct status_view *)(r))
+
+static void
+status_view_of(const struct instance *i, struct status_view *sv)
+{
+	bool running = strcmp(i->state, "running") == 0;
+
+	sv->i = i;
+	sv->status = !running	      ? "not-applicable"
+		     : i->impaired[0] ? "impaired"
+		     : i->guest_ready ? "ok"
+				      : "initializing";
+	sv->system = !running	      ? "not-applicable"
+		     : i->impaired[0] ? "impaired"
+				      : "ok";
+}
+
+/* A detail's status for a summary's (StatusType vs StatusSummary). */
+static const char *
+detail_of(const char *status)
+{
+	if (strcmp(status, "ok") == 0)
+		return "passed";
+	if (strcmp(status, "impaired") == 0)
+		return "failed";
+	return status;
+}
 
 static void
 s_zone(const void *r, struct strlist *o)
@@ -323,16 +367,28 @@ s_status(const void *r, struct strlist *o)
 	strlist_add(o, SV(r)->status);
 }
 static void
+s_reach(const void *r, struct strlist *o)
+{
+	strlist_add(o, detail_of(SV(r)->status));
+}
+static void
 s_system(const void *r, struct strlist *o)
 {
-	strlist_add(o, strcmp(SV(r)->i->state, "running") == 0
-			   ? "ok"
-			   : "not-applicable");
+	strlist_add(o, SV(r)->system);
+}
+static void
+s_system_reach(const void *r, struct strlist *o)
+{
+	strlist_add(o, detail_of(SV(r)->system));
 }
 
 static const struct filter_field status_fields[] = {
-    {"availability-zone", s_zone},	{"instance-state-code", s_code},
-    {"instance-state-name", s_state},	{"instance-status.status", s_status},
+    {"availability-zone", s_zone},
+    {"instance-state-code", s_code},
+    {"instance-state-name", s_state},
+    {"instance-status.reachability", s_reach},
+    {"instance-status.status", s_status},
+    {"system-status.reachability", s_system_reach},
     {"system-status.status", s_system},
 };
 
@@ -343,11 +399,13 @@ static const struct filter_spec status_filters = {
 
 /*
  * A status check: its summary, and the reachability detail when there is
- * one. A check that does not apply (the instance is not running) has no
- * details, as on EC2: "not-applicable" is no detail status (StatusType).
+ * one (with impairedSince when it failed). A check that does not apply
+ * (the instance is not running) has no details, as on EC2:
+ * "not-applicable" is no detail status (StatusType).
  */
 static void
-check_write(struct out *o, const char *name, const char *status)
+check_write(struct out *o, const char *name, const char *status,
+	    time_t impaired_since)
 {
 	out_open(o, name);
 	out_str(o, "status", status);
@@ -355,8 +413,9 @@ check_write(struct out *o, const char *name, const char *status)
 		out_list(o, "details");
 		out_item(o);
 		out_str(o, "name", "reachability");
-		out_str(o, "status",
-			strcmp(status, "ok") == 0 ? "passed" : status);
+		out_str(o, "status", detail_of(status));
+		if (strcmp(status, "impaired") == 0)
+			out_time(o, "impairedSince", impaired_since);
 		out_item_end(o);
 		out_list_end(o);
 	}
@@ -369,13 +428,9 @@ status_offer(struct out *o, const struct filter_set *fs, struct page *pg,
 	     bool all, const struct instance *i)
 {
 	bool running = strcmp(i->state, "running") == 0;
-	struct status_view sv = {
-	    i,
-	    !running	     ? "not-applicable"
-	    : i->guest_ready ? "ok"
-			     : "initializing",
-	};
+	struct status_view sv;
 
+	status_view_of(i, &sv);
 	/* Only running instances, unless all are asked for. */
 	if ((!running && !all) || strcmp(i->state, "terminated") == 0 ||
 	    !filters_match(fs, &status_filters, &sv) || !page_take(pg, i->id))
@@ -387,8 +442,12 @@ status_offer(struct out *o, const struct filter_set *fs, struct page *pg,
 	out_int(o, "code", instance_state_code(i->state));
 	out_str(o, "name", i->state);
 	out_close(o);
-	check_write(o, "systemStatus", running ? "ok" : "not-applicable");
-	check_write(o, "instanceStatus", sv.status);
+	check_write(o, "systemStatus", sv.system, i->impaired_since);
+	check_write(o, "instanceStatus", sv.status, i->impaired_since);
+	/* ec2d's own: why it is impaired (EC2's shape has no such field;
+	 * SDKs skip an element they do not know). */
+	if (i->impaired[0])
+		out_str(o, "impairedReason", i->impaired);
 	out_list(o, "eventsSet");
 	out_list_end(o);
 	out_item_end(o);

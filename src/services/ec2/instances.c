@@ -29,6 +29,7 @@
 #include "instances.h"
 #include "catalog/itypes.h"
 #include "paginate.h"
+#include "reserve.h"
 #include "tags.h"
 
 #define USER_DATA_MAX 16384 /* bytes, after base64 decoding */
@@ -778,6 +779,7 @@ ec2_run_instances(struct action_ctx *c, struct out *o, struct err *e)
 
 	if (run_args_parse(c->req, &a, e) < 0 || fleet_load(c->tx, &f, e) < 0 ||
 	    run_refs_check(c, &a, &f, &p, e) < 0 ||
+	    reserve_check(c->cfg, e) < 0 ||
 	    run_place(c->cfg, &a, &f, &p, e) < 0 ||
 	    run_addresses(c->tx, &a, &p, e) < 0)
 		goto out;
