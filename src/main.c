@@ -43,7 +43,7 @@ static const char usage[] =
     "Commands:\n"
     "  serve     run the API (foreground; SIGTERM stops it cleanly)\n"
     "  env       print export lines that point aws-cli and boto3 at ec2d\n"
-    "  down      power off the guests of --data-dir and remove all its\n"
+    "  down      power off the guests of --data-dir and remove what its\n"
     "            deployment made on this machine (the data stays)\n"
     "  gc [--yes [--orphans]]   list (--yes: remove) deployments whose\n"
     "            data directory is gone; --orphans also those found\n"
