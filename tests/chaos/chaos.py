@@ -97,6 +97,7 @@ class Violations:
         self.lock = threading.Lock()
         self.seen = {}
         self.list = []
+        self.log = None             # the ops log, which gets them too
 
     def add(self, kind, subject, detail, ids=()):
         with self.lock:
@@ -106,6 +107,8 @@ class Violations:
             self.seen[key] = True
             self.list.append({"kind": kind, "subject": subject,
                               "detail": detail, "ids": list(ids)})
+        if self.log:
+            self.log("VIOLATION %s %s: %s" % (kind, subject, detail))
         print("chaos: VIOLATION %s %s: %s" % (kind, subject, detail),
               flush=True)
 
@@ -339,7 +342,7 @@ class Chaos:
     def __init__(self, seed):
         self.seed = seed
         self.rng = random.Random(seed)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.v = Violations()
         self.gen = 0                # bumped at each kill
         self.counts = dict(ops=0, acked=0, unknown=0, refused=0, crashes=0,
@@ -373,8 +376,11 @@ class Chaos:
 
     def note(self, msg):
         print("chaos: %7.1fs %s" % (now() - self.t0, msg), flush=True)
+        self.log_line("---- " + msg)
+
+    def log_line(self, msg):
         with self.lock:
-            self.ops_log.write("%8.3f ---- %s\n" % (now() - self.t0, msg))
+            self.ops_log.write("%8.3f %s\n" % (now() - self.t0, msg))
             self.ops_log.flush()
 
     def client(self):
@@ -733,6 +739,14 @@ class Worker:
         return out, gen
 
     def run(self):
+        try:
+            self.loop()
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            self.ch.v.add("harness", self.name, repr(e))
+
+    def loop(self):
         ch = self.ch
         self.c = ch.client()
         wait = threading.Event()
@@ -1034,6 +1048,15 @@ class Killer:
         self.rng = random.Random(chaos.seed)
 
     def run(self):
+        try:
+            self.loop()
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            self.ch.v.add("harness", "killer", repr(e))
+            self.ch.stop.set()
+
+    def loop(self):
         ch = self.ch
         wait = threading.Event()
         while not ch.stop.is_set():
@@ -1094,19 +1117,27 @@ def leftovers(ch, known):
     return procs, s.netns_names(), s.cgroups()
 
 
-def remove_leftovers(ch, procs, names, cgroups):
+def remove_leftovers(procs, names, cgroups):
+    """SIGKILL the processes and wait for them to go, then remove the
+    namespaces and the cgroups (their children first)."""
     for pid in procs:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    deadline = now() + 30
+    wait = threading.Event()
+    while any(os.path.exists("/proc/%d/cmdline" % p) and proc_argv(p) != [""]
+              for p in procs) and now() < deadline:
+        wait.wait(0.1)
     for name in names:
         subprocess.run(["ip", "netns", "delete", name], capture_output=True)
-    for d in sorted(cgroups, key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
+    for top in cgroups:
+        for d, _, _ in os.walk(top, topdown=False):
+            try:
+                os.rmdir(d)
+            except OSError as e:
+                print("chaos: cannot remove cgroup %s: %s" % (d, e))
 
 
 def report(ch, work):
@@ -1117,8 +1148,9 @@ def report(ch, work):
     with open(ops_path) as f:
         ops = f.read().splitlines()
     log = ch.server.log_text().splitlines()
-    print("chaos: %d violation(s); seed %d; logs in %s" % (
-        len(ch.v.list), ch.seed, work))
+    print("chaos: %d violation(s) (%s); seed %d; logs in %s" % (
+        len(ch.v.list), ", ".join(sorted({v["kind"] for v in ch.v.list})),
+        ch.seed, work))
     for v in ch.v.list:
         print("== %s %s\n   %s" % (v["kind"], v["subject"], v["detail"]))
         for iid in v["ids"][:3]:
@@ -1140,6 +1172,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ec2d-chaos-")
     os.chmod(work, 0o711)       # QEMU's user opens files below it
     ch.ops_log = open(os.path.join(work, "ops.log"), "w")
+    ch.v.log = ch.log_line
     ch.server = Server(work, manifest)
     ch.pubkeys = make_pubkeys(work)
     known = set()
@@ -1211,7 +1244,10 @@ def main():
         if ch.server.proc is not None:
             ch.server.stop()
         procs, names, cgroups = leftovers(ch, known | set(ch.insts))
-        remove_leftovers(ch, procs, names, cgroups)
+        if procs or names or cgroups:
+            print("chaos: removing leftovers: pids %s, namespaces %s, "
+                  "cgroups %s" % (sorted(procs), names, cgroups))
+        remove_leftovers(procs, names, cgroups)
         ch.ops_log.close()
         report(ch, work)
         if ch.v.list or KEEP:
@@ -1230,5 +1266,10 @@ def main():
     return rc
 
 
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, on_sigterm)
     sys.exit(main())
