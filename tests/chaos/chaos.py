@@ -35,7 +35,7 @@ data directory and port, pauses the clients, and checks:
       last acknowledged call plus any call whose outcome is unknown (its
       connection broke); the observed state must be in that set;
   (c) no answer was a 5xx other than throttling (RequestLimitExceeded,
-      503). Refused connections (ec2d down) are not answers; a broken
+      503) and InsufficientInstanceCapacity (500 on EC2 too). Refused connections (ec2d down) are not answers; a broken
       connection or a timeout is an unknown outcome, tracked as such.
 
 Reads check (b) on the fly too (an acknowledged instance is never
@@ -346,7 +346,8 @@ class Chaos:
         self.v = Violations()
         self.gen = 0                # bumped at each kill
         self.counts = dict(ops=0, acked=0, unknown=0, refused=0, crashes=0,
-                           restarts=0, invariant_checks=0, throttled=0)
+                           restarts=0, invariant_checks=0, throttled=0,
+                           capacity=0)
         self.insts = {}
         self.keys = {}
         self.tokens = {}            # unresolved ClientToken -> (owner, n)
@@ -728,6 +729,10 @@ class Worker:
                 out.code == "RequestLimitExceeded"
             if throttled:
                 ch.count("throttled")
+            elif out.code == "InsufficientInstanceCapacity":
+                # EC2 answers it with 500: a capacity (or disk reserve)
+                # refusal, not a failure.
+                ch.count("capacity")
             elif out.status and out.status >= 500:
                 ch.v.add("5xx", "%s %s" % (action, args),
                          "HTTP %s %s: %s" % (out.status, out.code, out.msg))
@@ -1257,10 +1262,10 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
         n = ch.counts
         print("chaos: seed=%d ops=%d acked=%d unknown=%d refused=%d "
-              "throttled=%d crashes=%d restarts=%d invariant_checks=%d "
-              "violations=%d" % (
+              "throttled=%d capacity=%d crashes=%d restarts=%d "
+              "invariant_checks=%d violations=%d" % (
                   seed, n["ops"], n["acked"], n["unknown"], n["refused"],
-                  n["throttled"], n["crashes"], n["restarts"],
+                  n["throttled"], n["capacity"], n["crashes"], n["restarts"],
                   n["invariant_checks"], len(ch.v.list)), flush=True)
         rc = 1 if ch.v.list else rc
     return rc
