@@ -35,8 +35,11 @@ data directory and port, pauses the clients, and checks:
       last acknowledged call plus any call whose outcome is unknown (its
       connection broke); the observed state must be in that set;
   (c) no answer was a 5xx other than throttling (RequestLimitExceeded,
-      503) and InsufficientInstanceCapacity (500 on EC2 too). Refused connections (ec2d down) are not answers; a broken
-      connection or a timeout is an unknown outcome, tracked as such.
+      503) and InsufficientInstanceCapacity (500 on EC2 too). Refused
+      connections (ec2d down) are not answers; a broken connection or a
+      timeout is an unknown outcome, tracked as such.
+
+ec2d exiting by itself (not killed) is a violation too.
 
 Reads check (b) on the fly too (an acknowledged instance is never
 NotFound; an instance nobody terminated is never terminated). At the end:
@@ -351,6 +354,7 @@ class Chaos:
         self.insts = {}
         self.keys = {}
         self.tokens = {}            # unresolved ClientToken -> (owner, n)
+        self.per_action = {}        # action -> {outcome: count}
         self.ops_log = None
         self.t0 = now()
         self.stop = threading.Event()       # the chaos phase is over
@@ -741,6 +745,10 @@ class Worker:
                          "%s %s: HTTP %s %s: %s" % (
                              action, args, out.status, out.code, out.msg))
         ch.log_op(self.name, gen, action, args, out)
+        with ch.lock:
+            k = out.code if out.kind == "error" else out.kind
+            per = ch.per_action.setdefault(action, {})
+            per[k] = per.get(k, 0) + 1
         return out, gen
 
     def run(self):
@@ -1078,6 +1086,11 @@ class Killer:
             ch.up.clear()
             with ch.lock:
                 ch.gen += 1
+            rc = ch.server.proc.poll()
+            if rc is not None:
+                ch.v.add("ec2d-exited", "gen %d" % ch.gen, "ec2d exited by "
+                         "itself with %r:\n%s" % (
+                             rc, ch.server.log_text()[-3000:]))
             ch.server.kill9()
             ch.count("crashes")
             ch.note("kill -9 #%d (%s)" % (ch.counts["crashes"], mode))
@@ -1224,6 +1237,10 @@ def main():
             ch.v.add("harness", "join", "a thread did not finish")
         ch.note("chaos phase over")
 
+        if ch.server.proc is not None and ch.server.proc.poll() is not None:
+            ch.v.add("ec2d-exited", "final", "ec2d exited by itself with "
+                     "%r" % ch.server.proc.returncode)
+            ch.server.proc = None
         if ch.server.proc is None and not ch.start_server("final start"):
             raise RuntimeError("ec2d did not come back")
         ch.checkpoint("final")
@@ -1260,6 +1277,9 @@ def main():
             print("chaos: kept %s (ops.log, ec2d.log)" % work)
         else:
             shutil.rmtree(work, ignore_errors=True)
+        for action, per in sorted(ch.per_action.items()):
+            print("chaos: %-24s %s" % (action, " ".join(
+                "%s=%d" % kv for kv in sorted(per.items()))))
         n = ch.counts
         print("chaos: seed=%d ops=%d acked=%d unknown=%d refused=%d "
               "throttled=%d capacity=%d crashes=%d restarts=%d "
