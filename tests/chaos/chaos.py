@@ -1169,11 +1169,19 @@ def report(ch, work):
     print("chaos: %d violation(s) (%s); seed %d; logs in %s" % (
         len(ch.v.list), ", ".join(sorted({v["kind"] for v in ch.v.list})),
         ch.seed, work))
+    print("chaos: again (the same choices; thread timing varies): "
+          "EC2D_CHAOS_SEED=%d EC2D_CHAOS_SECONDS=%g EC2D_BIN=%s "
+          "/usr/bin/python3 tests/chaos/chaos.py" % (ch.seed, SECONDS, BIN))
     for v in ch.v.list:
         print("== %s %s\n   %s" % (v["kind"], v["subject"], v["detail"]))
         for iid in v["ids"][:3]:
-            print("   calls on %s:" % iid)
-            for line in [x for x in ops if iid in x or "----" in x][-40:]:
+            print("   calls on %s (from its launch):" % iid)
+            first = next((n for n, x in enumerate(ops) if iid in x),
+                         len(ops))
+            lines = [x for x in ops[first:] if iid in x or "----" in x]
+            if len(lines) > 60:
+                lines = lines[:30] + ["..."] + lines[-29:]
+            for line in lines:
                 print("     " + line)
             print("   ec2d about %s:" % iid)
             for line in [x for x in log if iid in x][-25:]:
