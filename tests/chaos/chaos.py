@@ -401,9 +401,10 @@ class Chaos:
 
     def live(self):
         """Instances that may be alive, and launches of unknown outcome."""
-        n = sum(1 for i in self.insts.values()
-                if i.expect != {"terminated"})
-        return n + sum(c for _, c in self.tokens.values())
+        with self.lock:
+            n = sum(1 for i in self.insts.values()
+                    if i.expect != {"terminated"})
+            return n + sum(c for _, c in self.tokens.values())
 
     # -- the expected-state model (called with self.lock held) ---------
 
@@ -744,6 +745,10 @@ class Worker:
                 ch.v.add("unexpected-error", "%s %s" % (action, out.code),
                          "%s %s: HTTP %s %s: %s" % (
                              action, args, out.status, out.code, out.msg))
+        if out.kind == "unknown":
+            # The call may still take effect on any server life up to
+            # now (an answer came from one no later than its sending).
+            gen = ch.gen
         ch.log_op(self.name, gen, action, args, out)
         with ch.lock:
             k = out.code if out.kind == "error" else out.kind
