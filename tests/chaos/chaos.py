@@ -30,6 +30,8 @@ data directory and port, pauses the clients, and checks:
       deployment (its fds under the data directory, or in one of its
       network namespaces) lacks a non-terminated instance; a violation
       must persist for a grace period (the reconciler may be mid-pass);
+      a guest no call stopped, started or rebooted since the last check
+      runs in the same QEMU process (adopted, not booted again);
   (b) every acknowledged write is in the store: per instance, tag and key
       pair the test keeps the set of states the store may hold, from the
       last acknowledged call plus any call whose outcome is unknown (its
@@ -329,6 +331,7 @@ class Inst:
         self.tags = {}              # key -> set of values (ABSENT too)
         self.tag_floating = []      # (key, value, gen)
         self.acked = True           # RunInstances answered 200
+        self.touched = False        # a state call since the last check
 
 
 class Key:
@@ -350,11 +353,12 @@ class Chaos:
         self.gen = 0                # bumped at each kill
         self.counts = dict(ops=0, acked=0, unknown=0, refused=0, crashes=0,
                            restarts=0, invariant_checks=0, throttled=0,
-                           capacity=0)
+                           capacity=0, adopted=0)
         self.insts = {}
         self.keys = {}
         self.tokens = {}            # unresolved ClientToken -> (owner, n)
         self.per_action = {}        # action -> {outcome: count}
+        self.pids = {}              # iid -> its QEMU at the last check
         self.ops_log = None
         self.t0 = now()
         self.stop = threading.Event()       # the chaos phase is over
@@ -506,6 +510,29 @@ class Chaos:
                             "know" % pids, [iid]))
         return out
 
+    def check_adopted(self, insts, label):
+        """A guest nobody stopped, started or rebooted since the last
+        check runs in the same QEMU: a restarted ec2d adopts it."""
+        running = qemus(self.server, [i["InstanceId"] for i in insts])
+        pids = {}
+        for i in insts:
+            iid = i["InstanceId"]
+            got = running.get(iid, [])
+            if i["State"]["Name"] != "running" or len(got) != 1:
+                continue
+            pids[iid] = got[0]
+            inst = self.insts.get(iid)
+            before = self.pids.get(iid)
+            if inst and not inst.touched and before == got[0]:
+                self.counts["adopted"] += 1
+            if inst and not inst.touched and before and before != got[0]:
+                self.v.add("guest-restarted", iid, "%s: QEMU %d replaced "
+                           "by %d with no stop, start or reboot" % (
+                               label, before, got[0]), [iid])
+        self.pids = pids
+        for inst in self.insts.values():
+            inst.touched = False
+
     def check_processes(self, c, insts, label):
         deadline = now() + GRACE
         wait = threading.Event()
@@ -610,6 +637,7 @@ class Chaos:
                 with self.lock:
                     self.adopt_unknown_launches(insts)
                     self.check_model(c, insts, label)
+                    self.check_adopted(insts, label)
                 break
             except (ClientError, EndpointConnectionError, OSError) as e:
                 # ec2d is up and nothing else runs: every call answers.
@@ -860,6 +888,8 @@ class Worker:
         inst = self.pick()
         if inst is None:
             return None
+        with ch.lock:
+            inst.touched = True
         out, gen = self.call(action, inst.id, InstanceIds=[inst.id],
                              **(fn_kw or {}))
         with ch.lock:
@@ -1295,11 +1325,12 @@ def main():
                 "%s=%d" % kv for kv in sorted(per.items()))))
         n = ch.counts
         print("chaos: seed=%d ops=%d acked=%d unknown=%d refused=%d "
-              "throttled=%d capacity=%d crashes=%d restarts=%d "
+              "throttled=%d capacity=%d adopted=%d crashes=%d restarts=%d "
               "invariant_checks=%d violations=%d" % (
                   seed, n["ops"], n["acked"], n["unknown"], n["refused"],
-                  n["throttled"], n["capacity"], n["crashes"], n["restarts"],
-                  n["invariant_checks"], len(ch.v.list)), flush=True)
+                  n["throttled"], n["capacity"], n["adopted"], n["crashes"],
+                  n["restarts"], n["invariant_checks"], len(ch.v.list)),
+              flush=True)
         rc = 1 if ch.v.list else rc
     return rc
 
