@@ -20,9 +20,11 @@ retries, short timeouts) each own their instances, key pairs and tags, and
 run random RunInstances (with a ClientToken and tags), Stop, Start,
 Reboot, Terminate, CreateTags/DeleteTags, CreateKeyPair/ImportKeyPair/
 DeleteKeyPair and Describe* calls. A killer thread sends SIGKILL at a
-random moment (half the time just after a client sent a state-changing
-call, to hit the steps of a launch or a stop), restarts ec2d with the same
-data directory and port, pauses the clients, and checks:
+random moment: after a random time, just after a client sent a
+state-changing call (the steps of a launch or a stop), or as ec2d forks
+a child (QEMU, mostly: the window before its pid is on disk). It restarts
+ec2d with the same data directory and port, pauses the clients, and
+checks:
 
   (a) once DescribeInstances shows no pending/stopping/shutting-down
       instance (polled, with a deadline): a running instance has exactly
@@ -1095,6 +1097,34 @@ class Killer:
         self.ch = chaos
         self.rng = random.Random(chaos.seed)
 
+    def children(self):
+        """ec2d's child processes (QEMU, dnsmasq, ...), by pid."""
+        out = set()
+        pid = self.ch.server.proc.pid
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return out
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    out.update(f.read().split())
+            except OSError:
+                pass
+        return out
+
+    def wait_spawn(self, timeout):
+        """Wait for ec2d to fork a new child (a QEMU, mostly: the window
+        between its start and its pid on disk); whether one came."""
+        before = self.children()
+        deadline = now() + timeout
+        tick = threading.Event()
+        while now() < deadline and not self.ch.stop.is_set():
+            if self.children() - before:
+                return True
+            tick.wait(0.003)
+        return False
+
     def run(self):
         try:
             self.loop()
@@ -1108,14 +1138,19 @@ class Killer:
         ch = self.ch
         wait = threading.Event()
         while not ch.stop.is_set():
-            if self.rng.random() < 0.5:
+            r = self.rng.random()
+            if r < 0.4:
                 mode = "random"
                 ch.stop.wait(self.rng.uniform(1, 10))
-            else:
+            elif r < 0.7:
                 mode = "after a state change"
                 ch.sent_mutation.clear()
                 ch.sent_mutation.wait(10)
                 wait.wait(self.rng.uniform(0, 0.4))
+            else:
+                mode = "as ec2d spawns a process" if self.wait_spawn(10) \
+                    else "no spawn in 10 s"
+                wait.wait(self.rng.uniform(0, 0.05))
             if ch.stop.is_set():
                 break
             ch.up.clear()
