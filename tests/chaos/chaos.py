@@ -1120,10 +1120,12 @@ class Killer:
         deadline = now() + timeout
         tick = threading.Event()
         while now() < deadline and not self.ch.stop.is_set():
-            if self.children() - before:
-                return True
+            new = self.children() - before
+            if new:
+                pid = sorted(new)[0]
+                return "%s %s" % (pid, os.path.basename(proc_argv(pid)[0]))
             tick.wait(0.003)
-        return False
+        return None
 
     def run(self):
         try:
@@ -1148,8 +1150,9 @@ class Killer:
                 ch.sent_mutation.wait(10)
                 wait.wait(self.rng.uniform(0, 0.4))
             else:
-                mode = "as ec2d spawns a process" if self.wait_spawn(10) \
-                    else "no spawn in 10 s"
+                child = self.wait_spawn(10)
+                mode = "as ec2d forks %s" % child if child \
+                    else "no fork in 10 s"
                 wait.wait(self.rng.uniform(0, 0.05))
             if ch.stop.is_set():
                 break
@@ -1215,17 +1218,25 @@ def remove_leftovers(procs, names, cgroups):
             pass
     deadline = now() + 30
     wait = threading.Event()
-    while any(os.path.exists("/proc/%d/cmdline" % p) and proc_argv(p) != [""]
-              for p in procs) and now() < deadline:
+    # Gone means reaped: a zombie still counts in its cgroup.
+    while any(os.path.exists("/proc/%d" % p) for p in procs) and \
+            now() < deadline:
         wait.wait(0.1)
+    deadline = now() + 15
     for name in names:
         subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    # A cgroup stays busy for a moment after its last process exited.
     for top in cgroups:
         for d, _, _ in os.walk(top, topdown=False):
-            try:
-                os.rmdir(d)
-            except OSError as e:
-                print("chaos: cannot remove cgroup %s: %s" % (d, e))
+            while True:
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError as e:
+                    if now() > deadline:
+                        print("chaos: cannot remove cgroup %s: %s" % (d, e))
+                        break
+                    wait.wait(0.1)
 
 
 def report(ch, work):
