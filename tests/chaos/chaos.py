@@ -1115,8 +1115,8 @@ class Killer:
         return out
 
     def wait_spawn(self, timeout):
-        """Wait for ec2d to start a new QEMU (the window between its start
-        and its pid on disk); "PID qemu-..." or None."""
+        """Wait for ec2d to start a new QEMU or qemu-img (the window
+        between a QEMU's start and its pid on disk); "PID NAME" or None."""
         before = self.children()
         deadline = now() + timeout
         tick = threading.Event()
@@ -1154,7 +1154,7 @@ class Killer:
                 wait.wait(self.rng.uniform(0, 0.4))
             else:
                 child = self.wait_spawn(10)
-                mode = "as ec2d starts QEMU %s" % child if child \
+                mode = "as ec2d starts %s" % child if child \
                     else "no QEMU started in 10 s"
                 wait.wait(self.rng.uniform(0, 0.05))
             if ch.stop.is_set():
