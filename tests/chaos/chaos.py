@@ -364,6 +364,7 @@ class Chaos:
         self.ops_log = None
         self.t0 = now()
         self.stop = threading.Event()       # the chaos phase is over
+        self.abort = threading.Event()      # interrupted: no more checks
         self.up = threading.Event()         # ec2d answers
         self.sent_mutation = threading.Event()
         self.gate = Gate()
@@ -479,7 +480,7 @@ class Chaos:
             insts = self.describe_all(c)
             busy = [(i["InstanceId"], i["State"]["Name"]) for i in insts
                     if i["State"]["Name"] in TRANSITIONAL]
-            if not busy:
+            if not busy or self.abort.is_set():
                 return insts
             if now() > deadline:
                 for iid, st in busy:
@@ -541,7 +542,7 @@ class Chaos:
         while True:
             problems = self.process_problems(insts)
             known = all((p[0], p[1]) in self.v.seen for p in problems)
-            if known or now() > deadline:
+            if known or now() > deadline or self.abort.is_set():
                 break           # (nothing new is not worth the grace)
             wait.wait(0.5)
             insts = self.describe_all(c)
@@ -636,7 +637,11 @@ class Chaos:
         while True:
             try:
                 insts = self.settle(c, label)
+                if self.abort.is_set():
+                    return      # interrupted: unsettled, nothing to judge
                 insts = self.check_processes(c, insts, label)
+                if self.abort.is_set():
+                    return
                 with self.lock:
                     self.adopt_unknown_launches(insts)
                     self.check_model(c, insts, label)
@@ -644,6 +649,8 @@ class Chaos:
                 break
             except (ClientError, EndpointConnectionError, OSError) as e:
                 # ec2d is up and nothing else runs: every call answers.
+                if self.abort.is_set():
+                    return
                 if now() > deadline:
                     self.v.add("check-failed", label, repr(e))
                     return
@@ -1287,6 +1294,8 @@ def main():
     ch.pubkeys = make_pubkeys(work)
     known = set()
     rc = 0
+    killer = None
+    stopped = False
     try:
         ok, why = ch.server.start()
         if not ok:
@@ -1338,6 +1347,7 @@ def main():
         ch.checkpoint("final")
         known = set(ch.insts)
         rc_stop = ch.server.stop()
+        stopped = True
         if rc_stop != 0:
             ch.v.add("exit-status", "SIGTERM", "ec2d exited with %r:\n%s" % (
                 rc_stop, ch.server.log_text()[-3000:]))
@@ -1348,13 +1358,23 @@ def main():
                          {p: " ".join(a[:3]) for p, (_, a) in procs.items()},
                          names, cgroups))
         ch.count("invariant_checks")
+    except KeyboardInterrupt:
+        print("chaos: interrupted; cleaning up", flush=True)
+        ch.abort.set()
+        rc = 130
     except Exception as e:
         import traceback
         traceback.print_exc()
         ch.v.add("harness", "exception", repr(e))
     finally:
         ch.stop.set()
+        ch.abort.set()
         ch.gate.resume()
+        ch.sent_mutation.set()
+        if killer is not None:
+            killer.join(120)    # it may be restarting ec2d
+        if not stopped and ch.server.proc is None and ch.server.url:
+            ch.server.start()   # ec2d powers its guests off as it stops
         if ch.server.proc is not None:
             ch.server.stop()
         procs, names, cgroups = leftovers(ch, known | set(ch.insts))
