@@ -546,6 +546,8 @@ class Chaos:
                 break           # (nothing new is not worth the grace)
             wait.wait(0.5)
             insts = self.describe_all(c)
+        if self.abort.is_set():
+            return insts
         for kind, subject, detail, ids in problems:
             self.v.add(kind, subject, "%s: %s" % (label, detail), ids)
         return insts
