@@ -51,9 +51,16 @@ the same checks, then SIGTERM (guests power off), and nothing of the run
 may remain: no QEMU, no process holding the data directory, no ec2d-TAG-*
 namespace or cgroup. Leftovers are reported, then removed.
 
-The last line: chaos: seed=S ops=N acked=A unknown=U refused=F crashes=C
-restarts=R invariant_checks=K violations=V. Exit 1 on any violation, 2 when
-the harness itself could not run (ec2d would not start the first time).
+On a violation the report names the kind, the instance, the calls on it
+(from ops.log, with the server life "gen" each was sent in) and ec2d's log
+lines about it, and keeps the work directory's logs. The last line:
+
+  chaos: seed=S ops=N acked=A unknown=U refused=F throttled=T capacity=I
+  adopted=D crashes=C restarts=R invariant_checks=K violations=V
+
+(acked: answered, 2xx or error; adopted: guests seen in the same QEMU
+across a restart). Exit 1 on any violation, 2 when the harness could not
+start (ec2d would not start the first time), 130 when interrupted.
 """
 import glob
 import os
