@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 #include "common/config.h"
 #include "common/fault.h"
 #include "common/ids.h"
+#include "common/lockfile.h"
 #include "common/log.h"
 #include "control/control.h"
 #include "control/cloud.h"
@@ -333,7 +333,9 @@ data_dir_ready(const char *dir, int *ret_lock)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return die("the data directory %s is not usable", dir);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* Process-owned (lockfile.h): a child of a killed ec2d that has
+	 * not exec'd yet does not keep the next one out. */
+	if (lockfile_try(fd) < 0) {
 		close(fd);
 		return die("the data directory %s is in use by another ec2d",
 			   dir);
@@ -651,7 +653,7 @@ cmd_down(struct config *cfg)
 	if (lock < 0)
 		return die("the data directory %s is not usable",
 			   cfg->data_dir);
-	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+	if (lockfile_try(lock) < 0) {
 		close(lock);
 		return die("%s is served by a running ec2d: stop it first",
 			   cfg->data_dir);
