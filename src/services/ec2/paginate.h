@@ -49,7 +49,7 @@ struct page {
 int page_parse(const struct action_ctx *c, const char *scope, long long min,
 	       long long max, struct page *p, struct err *e);
 
-/* The same with the secret given (the unit tests). */
+/* The same with the secret given (the unit tests, the fuzz target). */
 int page_parse_keyed(const struct param *req,
 		     const unsigned char secret[PAGE_SECRET_LEN],
 		     const char *scope, long long min, long long max,
