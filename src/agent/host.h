@@ -90,7 +90,7 @@ struct host_config {
 	/* A guest QEMU paused on a full disk is resumed once state_dir's
 	 * file system has this much free (common/diskfree.h's syntax;
 	 * "": any). */
-	char disk_reserve[24];
+	char disk_reserve[40]; /* DISKFREE_TEXT_MAX */
 };
 
 enum host_want {

@@ -80,10 +80,23 @@ diskfree_parse(const char *s, struct disk_reserve *ret)
 void
 diskfree_text(const struct disk_reserve *r, char *buf, size_t size)
 {
-	if (r->percent > 0)
-		snprintf(buf, size, "%g%%", r->percent);
-	else
+	char num[DISKFREE_TEXT_MAX];
+	size_t n;
+
+	if (!(r->percent > 0)) {
 		snprintf(buf, size, "%llu", r->bytes);
+		return;
+	}
+	/* Enough decimals to read back as the same double (%g rounds, and
+	 * may write an exponent, which diskfree_parse refuses), then the
+	 * trailing zeros go. */
+	snprintf(num, sizeof(num), "%.30f", r->percent);
+	n = strlen(num);
+	while (n > 0 && num[n - 1] == '0')
+		n--;
+	if (n > 0 && num[n - 1] == '.')
+		n--;
+	snprintf(buf, size, "%.*s%%", (int)n, num);
 }
 
 int

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DISKFREE_TEXT_MAX 24 /* a reserve as text: "18446744073709551615" */
+/* A reserve as text: "18446744073709551615", or up to "99." with 30
+ * decimals and "%". */
+#define DISKFREE_TEXT_MAX 40
 
 struct disk_reserve {
 	unsigned long long bytes; /* when percent is 0 */

@@ -22,6 +22,11 @@
 #include "images.h"
 #include "instances.h"
 
+/* The agent reads the reserve back from its text, which must fit whole. */
+_Static_assert(sizeof(((struct host_config *)0)->disk_reserve) >=
+		   DISKFREE_TEXT_MAX,
+	       "host_config.disk_reserve holds any reserve's text");
+
 struct control {
 	const struct config *cfg;
 	struct store *store;

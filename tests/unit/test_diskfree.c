@@ -27,6 +27,11 @@ static const struct {
     {"100B", 100, 0},
     {"5%", 0, 5},
     {"0.5%", 0, 0.5},
+    /* Read back exactly: %g made these 100% and 1e-07% (refused) and
+     * 12.3457% (another threshold). */
+    {"99.9999999%", 0, 99.9999999},
+    {"0.0000001%", 0, 0.0000001},
+    {"12.3456789%", 0, 12.3456789},
 };
 
 static const char *const bad[] = {
