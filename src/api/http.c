@@ -35,6 +35,7 @@
 #include "api/conntab.h"
 #include "api/httpframe.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define HTTP_MAX_HEADERS 128
@@ -65,13 +66,11 @@ struct req {
 	struct timeval t0;
 };
 
+/* conntab counts in seconds, from common/clock.h's monotonic clock. */
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_now_ms() / 1e3;
 }
 
 /* Connection tracking (api/conntab.h). */

@@ -110,19 +110,22 @@ api_status_for(const char *code)
 		const char *code;
 		int status;
 	} table[] = {
-	    {"AuthFailure", 401},	    {"DryRunOperation", 412},
-	    {"InternalError", 500},	    {"MissingAuthenticationToken", 403},
-	    {"RequestEntityTooLarge", 413}, {"RequestLimitExceeded", 503},
-	    {"SignatureDoesNotMatch", 403}, {"UnauthorizedOperation", 403},
+	    {"AuthFailure", 401},
+	    {"DryRunOperation", 412},
+	    {"InternalError", 500},
+	    {"MissingAuthenticationToken", 403},
+	    {"RequestEntityTooLarge", 413},
+	    {"RequestLimitExceeded", 503},
+	    {"SignatureDoesNotMatch", 403},
+	    {"UnauthorizedOperation", 403},
 	    {"Unavailable", 503},
+	    /* Among EC2's server errors: HTTP 500, which SDKs retry. */
+	    {"InsufficientInstanceCapacity", 500},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(table[i].code, code) == 0)
 			return table[i].status;
-	/* Among EC2's server errors: HTTP 500, which SDKs retry. */
-	if (strcmp(code, "InsufficientInstanceCapacity") == 0)
-		return 500;
 	return 400;
 }
 
