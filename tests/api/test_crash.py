@@ -27,19 +27,24 @@ def kill9(s):
     s.proc = None
 
 
+def default_ami(c):
+    """The default image's id, once it is available (polled, bounded)."""
+    deadline = time.monotonic() + 60
+    while not c.describe_images(Filters=[{"Name": "state",
+                                          "Values": ["available"]}])[
+            "Images"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return c.describe_images()["Images"][0]["ImageId"]
+
+
 def test_kill9_while_running_and_mid_launch():
     manifest = ensure_image()
     s = Server("--rate-limit", "0", "--image-root", IMAGES,
                "--default-image", manifest, "--accel", "tcg")
     try:
         c = s.client()
-        deadline = time.monotonic() + 60
-        while not c.describe_images(Filters=[{"Name": "state",
-                                              "Values": ["available"]}])[
-                "Images"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        ami = c.describe_images()["Images"][0]["ImageId"]
+        ami = default_ami(c)
         first = c.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
             "Instances"][0]["InstanceId"]
         wait_for(c, first, "running")
@@ -94,13 +99,7 @@ def test_restart_reclaims_what_no_record_accounts_for():
     stray = None
     try:
         c = s.client()
-        deadline = time.monotonic() + 60
-        while not c.describe_images(Filters=[{"Name": "state",
-                                              "Values": ["available"]}])[
-                "Images"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        ami = c.describe_images()["Images"][0]["ImageId"]
+        ami = default_ami(c)
         iid = c.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
             "Instances"][0]["InstanceId"]
         wait_for(c, iid, "running")
