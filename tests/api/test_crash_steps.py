@@ -25,6 +25,7 @@ import uuid
 from botocore.exceptions import BotoCoreError, ClientError
 
 from conftest import BIN
+from test_crash import kill9
 from test_instances import start_cloud, wait_for
 
 SETTLE = 180  # 2 shared cores, TCG: generous, never slept
@@ -49,14 +50,6 @@ def events(s):
     """The end of ec2d's log without the request lines."""
     return "\n".join(line for line in s.log().splitlines()
                      if 'msg="request"' not in line)[-3000:]
-
-
-def kill9(s):
-    s.proc.send_signal(signal.SIGKILL)
-    s.proc.wait(timeout=30)
-    s.proc.stdout.close()
-    s.stderr.close()
-    s.proc = None
 
 
 def start(s, fault=None):

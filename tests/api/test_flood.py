@@ -194,6 +194,20 @@ def wait_closed(s, limit):
     return None
 
 
+def trickle_until_closed(s, pieces):
+    """Send pieces one by one (0.2 s apart at most) until ec2d closes the
+    connection; the seconds that took, or None if it never did."""
+    t0 = time.monotonic()
+    for piece in pieces:
+        try:
+            s.send(piece)
+        except OSError:
+            return time.monotonic() - t0
+        if wait_closed(s, 0.2) is not None:
+            return time.monotonic() - t0
+    return None
+
+
 @pytest.fixture(scope="module")
 def short_deadlines():
     s = Server("--rate-limit", "0", "--header-timeout", "2",
@@ -214,17 +228,8 @@ def test_slow_headers_closed_at_header_deadline(short_deadlines):
     timeout; the deadline counts from the accept."""
     with socket.create_connection(host_port(short_deadlines),
                                   timeout=5) as s:
-        t0 = time.monotonic()
-        closed = None
-        for i in range(50):
-            try:
-                s.send(SLOW_HEADER[i:i + 1])
-            except OSError:
-                closed = time.monotonic() - t0
-                break
-            if wait_closed(s, 0.2) is not None:
-                closed = time.monotonic() - t0
-                break
+        closed = trickle_until_closed(
+            s, [SLOW_HEADER[i:i + 1] for i in range(50)])
     assert closed is not None and 1.5 <= closed <= 6, closed
 
 
@@ -235,17 +240,7 @@ def test_slow_body_closed_at_body_deadline(short_deadlines):
     with socket.create_connection(host_port(short_deadlines),
                                   timeout=5) as s:
         s.sendall(head)
-        t0 = time.monotonic()
-        closed = None
-        for _ in range(50):
-            try:
-                s.send(b"x")
-            except OSError:
-                closed = time.monotonic() - t0
-                break
-            if wait_closed(s, 0.2) is not None:
-                closed = time.monotonic() - t0
-                break
+        closed = trickle_until_closed(s, [b"x"] * 50)
     assert closed is not None and 1.5 <= closed <= 6, closed
 
 
